@@ -1,0 +1,115 @@
+import { Context, Effect, Layer, Schema } from "effect"
+import { Budget } from "./Budget.ts"
+import type { Role } from "./Role.ts"
+
+export const Message = Schema.Struct({
+  role: Schema.Literals(["system", "user", "assistant"]),
+  content: Schema.String
+})
+export type Message = typeof Message.Type
+
+/** Everything that can change a model's answer. The cache key is a hash of exactly this. */
+export const LMRequest = Schema.Struct({
+  messages: Schema.Array(Message),
+  model: Schema.String,
+  temperature: Schema.Number,
+  maxTokens: Schema.Number,
+  seed: Schema.Number,
+  /** Distinguishes repeated samples of the same request (self-consistency, re-runs). */
+  sampleIndex: Schema.Number
+})
+export type LMRequest = typeof LMRequest.Type
+
+export const Usage = Schema.Struct({
+  promptTokens: Schema.Number,
+  completionTokens: Schema.Number
+})
+export type Usage = typeof Usage.Type
+
+export const LMResponse = Schema.Struct({
+  text: Schema.String,
+  usage: Usage,
+  /** Set by the call cache when the response was served from disk rather than a live call. */
+  cached: Schema.optional(Schema.Boolean)
+})
+export type LMResponse = typeof LMResponse.Type
+
+export class LanguageModelError extends Schema.TaggedError<LanguageModelError>()("LanguageModelError", {
+  role: Schema.String,
+  message: Schema.String,
+  cacheKey: Schema.optional(Schema.String)
+}) {}
+
+/** One provider configured for one role. */
+export interface LanguageModelClient {
+  readonly provider: string
+  readonly model: string
+  readonly generate: (request: LMRequest) => Effect.Effect<LMResponse, LanguageModelError>
+}
+
+/** Per-role defaults applied to every call of that role. */
+export interface RoleDefaults {
+  readonly temperature: number
+  readonly maxTokens: number
+  readonly seed: number
+}
+
+/** What a caller asks for; the service fills in the role's model and defaults. */
+export interface LMCall {
+  readonly messages: ReadonlyArray<Message>
+  readonly sampleIndex?: number
+  readonly temperature?: number
+  readonly maxTokens?: number
+}
+
+export type RoleClients = { readonly [R in Role]: LanguageModelClient }
+export type RoleDefaultsByRole = { readonly [R in Role]: RoleDefaults }
+
+export const defaultRoleDefaults = (seed: number): RoleDefaultsByRole => ({
+  agent: { temperature: 0, maxTokens: 2048, seed },
+  optimizer: { temperature: 0.7, maxTokens: 2048, seed },
+  evaluator: { temperature: 0, maxTokens: 16, seed }
+})
+
+/**
+ * The LLM access point of a run: one client per role. Every call goes through `generate`, which
+ * records it in the Budget, so no call can escape the accounting.
+ */
+export class LanguageModel extends Context.Service<
+  LanguageModel,
+  {
+    readonly client: (role: Role) => LanguageModelClient
+    readonly generate: (role: Role, call: LMCall) => Effect.Effect<LMResponse, LanguageModelError>
+  }
+>()("@maspo/core/LanguageModel") {
+  static readonly make = (clients: RoleClients, defaults: RoleDefaultsByRole) =>
+    Effect.gen(function* () {
+      const budget = yield* Budget
+      const generate = Effect.fn("LanguageModel.generate")(function* (role: Role, call: LMCall) {
+        const client = clients[role]
+        const d = defaults[role]
+        const request: LMRequest = {
+          messages: call.messages,
+          model: client.model,
+          temperature: call.temperature ?? d.temperature,
+          maxTokens: call.maxTokens ?? d.maxTokens,
+          seed: d.seed,
+          sampleIndex: call.sampleIndex ?? 0
+        }
+        const response = yield* client.generate(request)
+        yield* budget.record(role, response.usage, response.cached === true)
+        return response
+      })
+      return LanguageModel.of({ client: (role) => clients[role], generate })
+    })
+
+  /** A layer from explicit clients; needs a Budget. */
+  static readonly layer = (clients: RoleClients, defaults: RoleDefaultsByRole) =>
+    Layer.effect(LanguageModel, LanguageModel.make(clients, defaults))
+}
+
+/** Rough token count for providers that report none (the simulator): ~4 characters a token. */
+export const approxTokens = (text: string): number => Math.max(1, Math.ceil(text.length / 4))
+
+export const messagesTokens = (messages: ReadonlyArray<Message>): number =>
+  messages.reduce((n, m) => n + approxTokens(m.content) + 4, 0)
