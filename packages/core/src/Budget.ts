@@ -18,9 +18,19 @@ export const BudgetReport = Schema.Struct({
 })
 export type BudgetReport = typeof BudgetReport.Type
 
-export const emptyTally: RoleTally = { calls: 0, liveCalls: 0, cacheHits: 0, promptTokens: 0, completionTokens: 0 }
+export const emptyTally: RoleTally = {
+  calls: 0,
+  liveCalls: 0,
+  cacheHits: 0,
+  promptTokens: 0,
+  completionTokens: 0
+}
 
-export const emptyReport = (): BudgetReport => ({ agent: emptyTally, optimizer: emptyTally, evaluator: emptyTally })
+export const emptyReport = (): BudgetReport => ({
+  agent: emptyTally,
+  optimizer: emptyTally,
+  evaluator: emptyTally
+})
 
 export const addTally = (a: RoleTally, b: RoleTally): RoleTally => ({
   calls: a.calls + b.calls,

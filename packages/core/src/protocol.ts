@@ -11,8 +11,9 @@ import type { Message } from "./LanguageModel.ts"
 export const CONTEXT_SEPARATOR = "\n---\n"
 
 /** One predecessor's output as it appears in a successor's context: `[agentId] text`. */
-export const formatContext = (entries: ReadonlyArray<{ readonly agentId: string; readonly text: string }>): string =>
-  entries.map((e) => `[${e.agentId}] ${e.text}`).join(CONTEXT_SEPARATOR)
+export const formatContext = (
+  entries: ReadonlyArray<{ readonly agentId: string; readonly text: string }>
+): string => entries.map((e) => `[${e.agentId}] ${e.text}`).join(CONTEXT_SEPARATOR)
 
 /** Inverse of formatContext (for the simulator and for tests). */
 export const parseContext = (context: string): Array<{ agentId: string; text: string }> =>
@@ -36,7 +37,9 @@ export const compressionMessages = (output: string, maxWords: number): Array<Mes
 ]
 
 /** The word limit a compression request asks for. */
-export const parseCompressionRequest = (content: string): { maxWords: number; output: string } | undefined => {
+export const parseCompressionRequest = (
+  content: string
+): { maxWords: number; output: string } | undefined => {
   if (!content.startsWith(COMPRESSION_MARKER)) return undefined
   const words = /at most (\d+) words/.exec(content)
   const out = /<output>\n([\s\S]*)\n<\/output>$/.exec(content)
@@ -46,7 +49,10 @@ export const parseCompressionRequest = (content: string): { maxWords: number; ou
 
 /** Cuts a text to its first n words (the executor enforces the limit whatever the model does). */
 export const truncateWords = (text: string, n: number): string => {
-  const words = text.trim().split(/\s+/).filter((w) => w.length > 0)
+  const words = text
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w.length > 0)
   return words.length <= n ? words.join(" ") : words.slice(0, n).join(" ")
 }
 
@@ -98,6 +104,8 @@ export const parsePairwiseRequest = (
 export const parseVerdict = (reply: string): "A" | "B" | undefined => {
   const tagged = /<verdict>\s*([AB])\s*<\/verdict>/i.exec(reply)
   if (tagged) return tagged[1]!.toUpperCase() as "A" | "B"
+  const lone = /^\(?([AB])\)?\.?$/i.exec(reply.trim())
+  if (lone) return lone[1]!.toUpperCase() as "A" | "B"
   const tokens = reply.match(/\b[AB]\b/g) ?? []
   const distinct = new Set(tokens)
   if (distinct.size === 1) return tokens[0] as "A" | "B"

@@ -1,0 +1,39 @@
+import { Schema } from "effect"
+
+/** Which backend serves a role. `sim` is the embedded simulator (the default). */
+export const ProviderConfig = Schema.Struct({
+  kind: Schema.Literals(["sim", "openai"]),
+  model: Schema.optional(Schema.String),
+  baseUrl: Schema.optional(Schema.String),
+  /** Name of the environment variable holding the API key (the key itself is never stored). */
+  apiKeyEnv: Schema.optional(Schema.String),
+  temperature: Schema.optional(Schema.Number),
+  maxTokens: Schema.optional(Schema.Number)
+})
+export type ProviderConfig = typeof ProviderConfig.Type
+
+/** One evaluation or optimization run, as read from a config file and overridden on the CLI. */
+export const RunConfig = Schema.Struct({
+  seed: Schema.Int,
+  task: Schema.String,
+  topology: Schema.String,
+  /** Number of test items to evaluate (all when absent). */
+  testSize: Schema.optional(Schema.Int),
+  concurrency: Schema.Int,
+  dataDir: Schema.optional(Schema.String),
+  providers: Schema.Struct({
+    agent: Schema.optional(ProviderConfig),
+    optimizer: Schema.optional(ProviderConfig),
+    evaluator: Schema.optional(ProviderConfig)
+  })
+})
+export type RunConfig = typeof RunConfig.Type
+
+export const defaultRunConfig: RunConfig = {
+  seed: 0,
+  task: "arith",
+  topology: "sequential",
+  testSize: 100,
+  concurrency: 8,
+  providers: {}
+}
