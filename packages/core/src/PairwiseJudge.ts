@@ -1,0 +1,127 @@
+import { Context, Deferred, Effect, Layer } from "effect"
+import { stableHash } from "./canonical.ts"
+import { LanguageModel, type LanguageModelError } from "./LanguageModel.ts"
+import { pairwiseMessages, type PairwiseLevel, parseVerdict } from "./protocol.ts"
+import { unitFromParts } from "./random.ts"
+
+export interface Comparison {
+  readonly question: string
+  readonly level: PairwiseLevel
+  readonly reference: string
+  readonly candidate: string
+  readonly agentRole?: string
+}
+
+export interface JudgeOptions {
+  /** Ask in both orders; the candidate wins only if both orders prefer it (disagreement = tie). */
+  readonly debiasPosition: boolean
+  /** Seed for the candidate's position when asking in one order only. */
+  readonly seed: number
+  /** Identical texts are a tie without asking (a judge's answer there is noise). */
+  readonly skipIdentical: boolean
+  /** Never re-ask a comparison already answered for the same texts in the same order. */
+  readonly memoize: boolean
+}
+
+/** Comparison key -> verdict ("A", "B", or "" when the reply named neither). */
+export type JudgeMemo = Readonly<Record<string, "A" | "B" | "">>
+
+export const defaultJudgeOptions: JudgeOptions = {
+  debiasPosition: false,
+  seed: 0,
+  skipIdentical: true,
+  memoize: true
+}
+
+/**
+ * Label-free pairwise preference through the evaluator LLM: 1 when the candidate is preferred, 0 when
+ * the reference is, 0.5 for a tie. An unparsable verdict counts as a tie rather than failing a run.
+ */
+export class PairwiseJudge extends Context.Service<
+  PairwiseJudge,
+  {
+    readonly compare: (c: Comparison, options: JudgeOptions) => Effect.Effect<number, LanguageModelError>
+    /** Judge calls saved by the memo and the identical-text rule (for call accounting). */
+    readonly saved: Effect.Effect<{ readonly memo: number; readonly identical: number }>
+    /** Answered comparisons, for checkpoints: a resumed run must not re-ask what it already knows. */
+    readonly snapshot: Effect.Effect<JudgeMemo>
+    readonly restore: (memo: JudgeMemo) => Effect.Effect<void>
+  }
+>()("@maspo/core/PairwiseJudge") {
+  static readonly layer = Layer.effect(
+    PairwiseJudge,
+    Effect.gen(function* () {
+      const lm = yield* LanguageModel
+      // In-flight answers are shared too, so call counts do not depend on scheduling.
+      const memo = new Map<string, Deferred.Deferred<"A" | "B" | undefined, LanguageModelError>>()
+      const answered = new Map<string, "A" | "B" | "">()
+      const saved = { memo: 0, identical: 0 }
+
+      const ask = Effect.fnUntraced(function* (c: Comparison, a: string, b: string, useMemo: boolean) {
+        const key = stableHash([c.question, c.level, c.agentRole ?? "", a, b])
+        const known = useMemo ? memo.get(key) : undefined
+        if (known) {
+          saved.memo++
+          return yield* Deferred.await(known)
+        }
+        const slot = yield* Deferred.make<"A" | "B" | undefined, LanguageModelError>()
+        if (useMemo) memo.set(key, slot)
+        const reply = yield* lm
+          .generate("evaluator", {
+            messages: pairwiseMessages({
+              question: c.question,
+              level: c.level,
+              a,
+              b,
+              ...(c.agentRole ? { agentRole: c.agentRole } : {})
+            })
+          })
+          .pipe(Effect.tapError((e) => Deferred.fail(slot, e)))
+        const verdict = parseVerdict(reply.text)
+        if (useMemo) answered.set(key, verdict ?? "")
+        yield* Deferred.succeed(slot, verdict)
+        return verdict
+      })
+
+      const compare = Effect.fn("PairwiseJudge.compare")(function* (c: Comparison, options: JudgeOptions) {
+        if (options.skipIdentical && c.reference === c.candidate) {
+          saved.identical++
+          return 0.5
+        }
+        if (options.debiasPosition) {
+          const first = yield* ask(c, c.candidate, c.reference, options.memoize)
+          const second = yield* ask(c, c.reference, c.candidate, options.memoize)
+          if (first === "A" && second === "B") return 1
+          if (first === "B" && second === "A") return 0
+          return 0.5
+        }
+        // One order only: the candidate's position is a seeded coin per comparison, so position bias
+        // adds noise instead of a systematic push towards candidates or references.
+        const candidateFirst =
+          unitFromParts("position", options.seed, c.question, c.level, c.reference, c.candidate) < 0.5
+        const verdict = candidateFirst
+          ? yield* ask(c, c.candidate, c.reference, options.memoize)
+          : yield* ask(c, c.reference, c.candidate, options.memoize)
+        if (verdict === undefined) return 0.5
+        return (verdict === "A") === candidateFirst ? 1 : 0
+      })
+
+      const restore = (snapshot: JudgeMemo) =>
+        Effect.gen(function* () {
+          for (const [key, v] of Object.entries(snapshot)) {
+            const slot = yield* Deferred.make<"A" | "B" | undefined, LanguageModelError>()
+            yield* Deferred.succeed(slot, v === "" ? undefined : v)
+            memo.set(key, slot)
+            answered.set(key, v)
+          }
+        })
+
+      return PairwiseJudge.of({
+        compare,
+        saved: Effect.sync(() => ({ ...saved })),
+        snapshot: Effect.sync(() => Object.fromEntries(answered)),
+        restore
+      })
+    })
+  )
+}

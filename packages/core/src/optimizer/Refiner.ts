@@ -1,0 +1,101 @@
+import { Context, Effect, Layer } from "effect"
+import { LanguageModel, type LanguageModelError } from "../LanguageModel.ts"
+import { parseRefineReply, refineMessages, type RefineTrace } from "../protocol.ts"
+import { restoreMissingSlots, slotProblems } from "../Slots.ts"
+
+export interface RefineRequest {
+  readonly agentId: string
+  readonly agentRole: string
+  readonly prompt: string
+  /** The agent's traces on the batch (question, received context, output, optional feedback). */
+  readonly traces: ReadonlyArray<RefineTrace>
+  /** Children to propose (K_sub): one optimizer call per part of the batch. */
+  readonly children: number
+}
+
+export interface Proposal {
+  readonly prompt: string
+  readonly analysis: string
+  readonly modification: string
+}
+
+export interface RefineOutcome {
+  readonly proposals: ReadonlyArray<Proposal>
+  /** Replies that produced no usable prompt, with the reason (logged, not fatal). */
+  readonly rejected: ReadonlyArray<{ readonly reason: string; readonly prompt?: string }>
+}
+
+/** Why a proposed prompt cannot be used, or the sanitised prompt. */
+export const sanitizeProposal = (
+  prompt: string
+): { ok: true; prompt: string } | { ok: false; reason: string } => {
+  const p = slotProblems(prompt)
+  if (p.unknown.length > 0) return { ok: false, reason: `unknown slot {${p.unknown[0]}}` }
+  if (p.duplicated.length > 0) return { ok: false, reason: `duplicated slot {${p.duplicated[0]}}` }
+  return { ok: true, prompt: restoreMissingSlots(prompt.trim()) }
+}
+
+/** Splits a batch into `parts` contiguous, nearly equal parts (none empty when possible). */
+export const splitBatch = <A>(items: ReadonlyArray<A>, parts: number): Array<Array<A>> => {
+  const n = Math.max(1, Math.min(parts, items.length))
+  return Array.from({ length: n }, (_, i) =>
+    items.slice(Math.floor((i * items.length) / n), Math.floor(((i + 1) * items.length) / n))
+  )
+}
+
+/** Proposes new prompts for one agent from its traces. */
+export class Refiner extends Context.Service<
+  Refiner,
+  { readonly propose: (request: RefineRequest) => Effect.Effect<RefineOutcome, LanguageModelError> }
+>()("@maspo/core/Refiner") {
+  /**
+   * MASPO's refiner: the optimizer LLM reads one part of the batch per child and answers with an
+   * analysis, a one-line modification and a new prompt. Candidates are sanitised and deduplicated
+   * (against each other and against the parent).
+   */
+  static readonly layer = Layer.effect(
+    Refiner,
+    Effect.gen(function* () {
+      const lm = yield* LanguageModel
+      const propose = Effect.fn("Refiner.propose")(function* (request: RefineRequest) {
+        const parts = splitBatch(request.traces, request.children)
+        const replies = yield* Effect.forEach(
+          parts,
+          (traces, i) =>
+            lm.generate("optimizer", {
+              messages: refineMessages({ agentRole: request.agentRole, prompt: request.prompt, traces }),
+              sampleIndex: i
+            }),
+          { concurrency: "unbounded" }
+        )
+        const proposals: Array<Proposal> = []
+        const rejected: Array<{ reason: string; prompt?: string }> = []
+        const seen = new Set([request.prompt.trim()])
+        for (const reply of replies) {
+          const parsed = parseRefineReply(reply.text)
+          if (!parsed) {
+            rejected.push({ reason: "no <new_prompt> block in the reply" })
+            continue
+          }
+          const clean = sanitizeProposal(parsed.newPrompt)
+          if (!clean.ok) {
+            rejected.push({ reason: clean.reason, prompt: parsed.newPrompt })
+            continue
+          }
+          if (seen.has(clean.prompt.trim())) {
+            rejected.push({ reason: "duplicate of the parent or of another child", prompt: clean.prompt })
+            continue
+          }
+          seen.add(clean.prompt.trim())
+          proposals.push({
+            prompt: clean.prompt,
+            analysis: parsed.analysis,
+            modification: parsed.modification
+          })
+        }
+        return { proposals, rejected }
+      })
+      return Refiner.of({ propose })
+    })
+  )
+}

@@ -1,0 +1,75 @@
+/**
+ * The evolutionary beam search's pure rules, separated from the LLM calls so they can be pinned by
+ * tests: acceptance, cumulative scoring, pruning with duplicates, refresh re-anchoring.
+ */
+
+export interface BeamMember {
+  readonly prompt: string
+  /** Cumulative score J: the sum of the scores along the member's line of accepted ancestors. */
+  readonly score: number
+}
+
+export interface ScoredChild {
+  readonly parent: BeamMember
+  readonly prompt: string
+  /** R(child, parent): win rate minus 0.5, so > 0 means the child beat its parent. */
+  readonly reward: number
+}
+
+/**
+ * A child that beats its parent enters with J(child) = R(child, parent) + J(parent); one that does
+ * not is replaced by its parent.
+ */
+export const acceptChild = (c: ScoredChild): BeamMember & { readonly accepted: boolean } =>
+  c.reward > 0
+    ? { prompt: c.prompt, score: c.reward + c.parent.score, accepted: true }
+    : { prompt: c.parent.prompt, score: c.parent.score, accepted: false }
+
+/**
+ * The next beam: the best `width` distinct prompts by J. Among duplicates the higher J is kept; ties in
+ * J keep the earlier entry, so the result depends only on the input order, never on sort instability.
+ */
+export const pruneBeam = (entries: ReadonlyArray<BeamMember>, width: number): Array<BeamMember> => {
+  const best = new Map<string, { member: BeamMember; order: number }>()
+  entries.forEach((member, order) => {
+    const seen = best.get(member.prompt)
+    if (!seen || member.score > seen.member.score)
+      best.set(member.prompt, { member, order: seen?.order ?? order })
+  })
+  return [...best.values()]
+    .sort((a, b) => b.member.score - a.member.score || a.order - b.order)
+    .slice(0, width)
+    .map((e) => e.member)
+}
+
+/**
+ * The next beam: each parent's children, a rejected child standing in as its parent; a parent that got
+ * no usable child survives as itself.
+ */
+export const nextBeam = (
+  families: ReadonlyArray<{ readonly parent: BeamMember; readonly children: ReadonlyArray<ScoredChild> }>,
+  width: number
+) =>
+  pruneBeam(
+    families.flatMap((f) => (f.children.length === 0 ? [f.parent] : f.children.map(acceptChild))),
+    width
+  )
+
+/** The member with the highest J (the earliest on ties). */
+export const bestOf = (beam: ReadonlyArray<BeamMember>): BeamMember =>
+  beam.reduce((best, m) => (m.score > best.score ? m : best))
+
+/**
+ * Beam refresh on a revisit: downstream prompts have changed since the beam was scored, so old J
+ * values are stale. Each member is re-scored against the current best on fresh items and J is
+ * re-anchored at the best (J(best) = 0).
+ */
+export const reanchorBeam = (
+  beam: ReadonlyArray<BeamMember>,
+  best: string,
+  rewardAgainstBest: ReadonlyMap<string, number>
+): Array<BeamMember> =>
+  beam.map((m) => ({
+    prompt: m.prompt,
+    score: m.prompt === best ? 0 : (rewardAgainstBest.get(m.prompt) ?? 0)
+  }))

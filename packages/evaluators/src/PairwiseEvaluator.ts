@@ -1,0 +1,132 @@
+import {
+  agentNode,
+  agentTrace,
+  type CandidateInput,
+  type CandidateScore,
+  type ItemVerdict,
+  type JudgeOptions,
+  MasExecutor,
+  PairwiseJudge,
+  type Topology,
+  weightedReward
+} from "@maspo/core"
+import { Effect, Layer } from "effect"
+import { Evaluator } from "@maspo/core"
+
+export interface PairwiseEvaluatorOptions {
+  readonly name: string
+  /** Which levels are judged; a level with weight 0 is not asked at all. */
+  readonly weights: { readonly local: number; readonly lookahead: number; readonly global: number }
+  readonly debiasPosition: boolean
+  /** Successor levels the lookahead looks at (1 = immediate successors). */
+  readonly lookaheadDepth: number
+  readonly seed: number
+  /** Call-saving rules (both keep every decision the same; off reproduces the reference's call count). */
+  readonly skipIdentical?: boolean
+  readonly memoize?: boolean
+}
+
+/** Descendants within `depth` edges, excluding the terminal (the global level covers it). */
+export const lookaheadAgents = (topology: Topology, agentId: string, depth: number): Array<string> => {
+  const out: Array<string> = []
+  let frontier = [agentId]
+  for (let d = 0; d < depth; d++) {
+    frontier = [...new Set(frontier.flatMap((id) => topology.successors.get(id) ?? []))]
+    for (const id of frontier) if (!out.includes(id)) out.push(id)
+  }
+  // With a single successor that is the terminal, the paper still compares the successor's output:
+  // keep it; only drop the terminal when other successors exist.
+  const nonTerminal = out.filter((id) => id !== topology.terminal)
+  return nonTerminal.length > 0 ? nonTerminal : out
+}
+
+const average = (xs: ReadonlyArray<number>) =>
+  xs.length === 0 ? undefined : xs.reduce((a, b) => a + b, 0) / xs.length
+
+/**
+ * MASPO's joint evaluator and its one-level variants. For each batch item: re-run the target agent and
+ * its descendants with the candidate prompt (upstream outputs reused), then ask the evaluator LLM for
+ * pairwise preferences between the candidate's and the reference's outputs at the local level (the
+ * agent itself), the lookahead level (its successors, averaged) and the global level (final answers).
+ * A terminal agent is scored by the global comparison alone.
+ */
+export const pairwiseEvaluatorLayer = (options: PairwiseEvaluatorOptions) =>
+  Layer.effect(
+    Evaluator,
+    Effect.gen(function* () {
+      const executor = yield* MasExecutor
+      const judge = yield* PairwiseJudge
+      const judgeOptions: JudgeOptions = {
+        debiasPosition: options.debiasPosition,
+        seed: options.seed,
+        skipIdentical: options.skipIdentical ?? true,
+        memoize: options.memoize ?? true
+      }
+
+      const score = Effect.fn("Evaluator.score")(function* (input: CandidateInput) {
+        const { topology, agentId } = input
+        const isTerminal = agentId === topology.terminal
+        const weights = isTerminal ? { local: 0, lookahead: 0, global: 1 } : options.weights
+        const ahead = weights.lookahead > 0 ? lookaheadAgents(topology, agentId, options.lookaheadDepth) : []
+        const role = agentNode(topology, agentId)?.role
+
+        const perItem = yield* Effect.forEach(
+          input.reference,
+          ({ item, trace: ref }) =>
+            Effect.gen(function* () {
+              const cand = yield* executor.rerunFrom(
+                topology,
+                input.candidatePrompts,
+                input.task,
+                item,
+                ref,
+                agentId
+              )
+              const compare = (level: "local" | "lookahead" | "global", id: string | undefined) => {
+                const a = id ? agentTrace(ref, id)!.rawOutput : ref.finalOutput
+                const b = id ? agentTrace(cand, id)!.rawOutput : cand.finalOutput
+                return judge.compare(
+                  {
+                    question: item.question,
+                    level,
+                    reference: a,
+                    candidate: b,
+                    ...(level === "local" && role ? { agentRole: role } : {})
+                  },
+                  judgeOptions
+                )
+              }
+              const local = weights.local > 0 ? yield* compare("local", agentId) : undefined
+              const lookahead =
+                weights.lookahead > 0
+                  ? average(yield* Effect.forEach(ahead, (id) => compare("lookahead", id)))
+                  : undefined
+              const global = weights.global > 0 ? yield* compare("global", undefined) : undefined
+              const verdict: ItemVerdict = {
+                itemId: item.id,
+                ...(local !== undefined ? { local } : {}),
+                ...(lookahead !== undefined ? { lookahead } : {}),
+                ...(global !== undefined ? { global } : {})
+              }
+              return { verdict, trace: cand }
+            }),
+          { concurrency: "unbounded" }
+        )
+        const verdicts = perItem.map((p) => p.verdict)
+        const levels: { local?: number; lookahead?: number; global?: number } = {}
+        for (const key of ["local", "lookahead", "global"] as const) {
+          const v = average(verdicts.flatMap((x) => (x[key] === undefined ? [] : [x[key]])))
+          if (v !== undefined) levels[key] = v
+        }
+        const result: CandidateScore = {
+          reward: weightedReward(levels, weights),
+          levels,
+          verdicts,
+          traces: perItem.map((p) => p.trace)
+        }
+        return result
+      })
+
+      return Evaluator.of({ name: options.name, score })
+    })
+  )
