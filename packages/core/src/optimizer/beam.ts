@@ -51,7 +51,14 @@ export const nextBeam = (
   width: number
 ) =>
   pruneBeam(
-    families.flatMap((f) => (f.children.length === 0 ? [f.parent] : f.children.map(acceptChild))),
+    families.flatMap((f) =>
+      f.children.length === 0
+        ? [f.parent]
+        : f.children.map((c) => {
+            const { prompt, score } = acceptChild(c)
+            return { prompt, score }
+          })
+    ),
     width
   )
 
