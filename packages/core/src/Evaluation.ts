@@ -42,7 +42,9 @@ export const evaluateSystem = Effect.fn("evaluateSystem")(function* (
     items,
     (item) =>
       executor.run(topology, prompts, task, item).pipe(
-        Effect.flatMap((trace) => Effect.map(task.score(item, trace.finalOutput), (score) => ({ trace, score }))),
+        Effect.flatMap((trace) =>
+          Effect.map(task.score(item, trace.finalOutput), (score) => ({ trace, score }))
+        ),
         Effect.tap(() => (options.onItem ? options.onItem(++done) : Effect.void))
       ),
     { concurrency: options.concurrency }

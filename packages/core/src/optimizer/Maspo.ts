@@ -72,9 +72,9 @@ export const initialState = (input: OptimizeInput): OptimizerState => ({
 })
 const zero = { calls: 0, liveCalls: 0, cacheHits: 0, promptTokens: 0, completionTokens: 0 }
 
-export interface OptimizeHooks<E> {
+export interface OptimizeHooks<E, R> {
   /** Called with the state after every schedule entry (write a checkpoint here). */
-  readonly checkpoint?: (state: OptimizerState) => Effect.Effect<void, E>
+  readonly checkpoint?: (state: OptimizerState) => Effect.Effect<void, E, R>
   /** Stop after this many entries in this process (tests simulate a kill with it). */
   readonly stopAfter?: number
 }
@@ -85,10 +85,10 @@ const caseKey = (c: CaseRecord) => `${c.agentId}:${c.itemId}:${c.seq}`
  * MASPO's evolutionary beam search. Runs the schedule from `state.cursor`, so a state loaded from a
  * checkpoint continues the run exactly (with the same LLM responses it ends with the same prompts).
  */
-export const runMaspo = Effect.fn("runMaspo")(function* <E>(
+export const runMaspo = Effect.fn("runMaspo")(function* <E = never, R = never>(
   input: OptimizeInput,
   start: OptimizerState,
-  hooks: OptimizeHooks<E> = {}
+  hooks: OptimizeHooks<E, R> = {}
 ) {
   const executor = yield* MasExecutor
   const refiner = yield* Refiner
