@@ -1,4 +1,4 @@
-import type { TaskKind, TopologySpec } from "@maspo/core"
+import { ANSWER_FORMAT, type TaskKind, type TopologySpec } from "@maspo/core"
 
 /**
  * The multi-agent systems of the paper, with seed prompts in our own wording. Each seed prompt states
@@ -7,12 +7,7 @@ import type { TaskKind, TopologySpec } from "@maspo/core"
 
 type RealKind = Exclude<TaskKind, "arith">
 
-const FORMAT: Record<RealKind, string> = {
-  math: "Write the final answer in LaTeX inside \\boxed{} at the end of your reply.",
-  choice:
-    "End your reply with the letter of the chosen option inside <answer></answer> tags, e.g. <answer>C</answer>.",
-  code: "Reply with the complete Python solution in a single ```python fenced block, defining the function the task names."
-}
+const FORMAT = ANSWER_FORMAT
 
 const SUBJECT: Record<RealKind, string> = {
   math: "math problem",

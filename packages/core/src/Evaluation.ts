@@ -26,22 +26,21 @@ export const summarize = (scored: ReadonlyArray<ScoredTrace>): EvaluationResult 
 }
 
 /**
- * Runs a system on every item and scores the final outputs with the task's ground-truth scorer.
- * Results keep the items' order whatever the concurrency, so output files are reproducible.
+ * Runs any per-item method (a topology, a single-agent baseline) on every item and scores the final
+ * outputs with the task's ground-truth scorer. Results keep the items' order whatever the
+ * concurrency, so output files are reproducible.
  */
-export const evaluateSystem = Effect.fn("evaluateSystem")(function* (
-  topology: Topology,
-  prompts: PromptSet,
+export const evaluateRunner = Effect.fn("evaluateRunner")(function* <E, R>(
+  runner: (item: TaskItem) => Effect.Effect<Trace, E, R>,
   task: Task,
   items: ReadonlyArray<TaskItem>,
   options: { readonly concurrency: number; readonly onItem?: (done: number) => Effect.Effect<void> }
 ) {
-  const executor = yield* MasExecutor
   let done = 0
   const scored = yield* Effect.forEach(
     items,
     (item) =>
-      executor.run(topology, prompts, task, item).pipe(
+      runner(item).pipe(
         Effect.flatMap((trace) =>
           Effect.map(task.score(item, trace.finalOutput), (score) => ({ trace, score }))
         ),
@@ -50,4 +49,16 @@ export const evaluateSystem = Effect.fn("evaluateSystem")(function* (
     { concurrency: options.concurrency }
   )
   return summarize(scored)
+})
+
+/** `evaluateRunner` for a topology with a prompt set. */
+export const evaluateSystem = Effect.fn("evaluateSystem")(function* (
+  topology: Topology,
+  prompts: PromptSet,
+  task: Task,
+  items: ReadonlyArray<TaskItem>,
+  options: { readonly concurrency: number; readonly onItem?: (done: number) => Effect.Effect<void> }
+) {
+  const executor = yield* MasExecutor
+  return yield* evaluateRunner((item) => executor.run(topology, prompts, task, item), task, items, options)
 })

@@ -62,9 +62,11 @@ export class MasExecutor extends Context.Service<
         if (node.kind === "aggregator") return aggregate(id, item, context, preds, task)
         const prompt = prompts[id] ?? node.prompt
         const filled = fillTemplate(prompt, { question: item.question, context })
+        const answerIndex = sampleIndex + (node.sampleOffset ?? 0)
         const answer = yield* lm.generate("agent", {
           messages: [{ role: "user", content: filled }],
-          sampleIndex
+          sampleIndex: answerIndex,
+          ...(node.temperature !== undefined ? { temperature: node.temperature } : {})
         })
         const compressed = yield* lm.generate("agent", {
           messages: compressionMessages(answer.text, task.compressionWords),
@@ -83,7 +85,7 @@ export class MasExecutor extends Context.Service<
             {
               role: "agent",
               purpose: "answer",
-              sampleIndex,
+              sampleIndex: answerIndex,
               ...answer.usage,
               cached: answer.cached === true
             },

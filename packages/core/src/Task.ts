@@ -29,3 +29,12 @@ export interface Task {
 }
 
 export const compressionWordsFor = (kind: TaskKind): number => (kind === "code" ? 50 : 30)
+
+/** How a reply must state its answer so the task's extractor finds it (used in seed prompts). */
+export const ANSWER_FORMAT: Readonly<Record<TaskKind, string>> = {
+  math: "Write the final answer in LaTeX inside \\boxed{} at the end of your reply.",
+  choice:
+    "End your reply with the letter of the chosen option inside <answer></answer> tags, e.g. <answer>C</answer>.",
+  code: "Reply with the complete Python solution in a single ```python fenced block, defining the function the task names.",
+  arith: "Put the final answer in <answer></answer> tags."
+}

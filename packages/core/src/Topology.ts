@@ -7,7 +7,14 @@ export const AgentNode = Schema.Struct({
   /** What the agent is for, shown to the optimizer and judges. */
   role: Schema.String,
   /** Seed prompt template, with {question} and {context}. */
-  prompt: Schema.String
+  prompt: Schema.String,
+  /** Sampling temperature for this agent's answer call (the role default when absent). */
+  temperature: Schema.optional(Schema.Number),
+  /**
+   * Offset added to the run's sample index for this agent, so several agents with the same prompt
+   * (self-consistency samples, debaters) draw distinct samples instead of one cached answer.
+   */
+  sampleOffset: Schema.optional(Schema.Int)
 })
 export type AgentNode = typeof AgentNode.Type
 
