@@ -45,12 +45,8 @@ describe("single-agent baselines", () => {
         const t = yield* makeTopology(spec)
         assert.strictEqual(t.agentIds.length, 1)
       }
-      assert.include(
-        cotTopology("math").nodes[0]!.kind === "agent"
-          ? (cotTopology("math").nodes[0] as { prompt: string }).prompt
-          : "",
-        "\\boxed{}"
-      )
+      const node = cotTopology("math").nodes[0]!
+      assert.include(node.kind === "agent" ? node.prompt : "", "\\boxed{}")
     })
   )
 
