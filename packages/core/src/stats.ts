@@ -58,3 +58,72 @@ export const pairedBootstrap = (
     pValue: n === 0 ? 1 : (extreme + 1) / (resamples + 1)
   }
 }
+
+/**
+ * Mean accuracy over seeds with a 95% CI from a two-level bootstrap: resample seeds, then resample
+ * test items within each drawn seed. It accounts for both run-to-run variance (the optimizer's
+ * randomness) and the finite test set.
+ */
+export const seedsBootstrap = (
+  perSeed: ReadonlyArray<ReadonlyArray<number>>,
+  options: { readonly seed: number; readonly resamples?: number; readonly level?: number }
+): { readonly mean: number; readonly ci: Interval } => {
+  const seedMeans = perSeed.map(mean)
+  const m = mean(seedMeans)
+  if (perSeed.length === 0) return { mean: Number.NaN, ci: { low: Number.NaN, high: Number.NaN } }
+  const resamples = options.resamples ?? 2000
+  const rng = new SeededRng(options.seed)
+  const stats: Array<number> = []
+  for (let r = 0; r < resamples; r++) {
+    let total = 0
+    for (let s = 0; s < perSeed.length; s++) {
+      const scores = perSeed[rng.int(perSeed.length)]!
+      let sum = 0
+      for (let i = 0; i < scores.length; i++) sum += scores[rng.int(scores.length)]!
+      total += scores.length === 0 ? 0 : sum / scores.length
+    }
+    stats.push(total / perSeed.length)
+  }
+  stats.sort((a, b) => a - b)
+  const alpha = (1 - (options.level ?? 0.95)) / 2
+  const q = (p: number) => stats[Math.min(resamples - 1, Math.max(0, Math.floor(p * resamples)))]!
+  return { mean: m, ci: { low: q(alpha), high: q(1 - alpha) } }
+}
+
+/**
+ * Two-sided paired permutation (sign-flip) test of mean(a - b) = 0. Exact when 2^n is small,
+ * otherwise Monte Carlo with the given seed; the p-value counts the observed statistic, so it is
+ * never zero.
+ */
+export const pairedPermutationTest = (
+  a: ReadonlyArray<number>,
+  b: ReadonlyArray<number>,
+  options: { readonly seed: number; readonly permutations?: number }
+): { readonly diff: number; readonly pValue: number } => {
+  if (a.length !== b.length) throw new RangeError("pairedPermutationTest: the two score lists must be paired")
+  const d = a.map((x, i) => x - b[i]!).filter((x) => x !== 0)
+  const n = a.length
+  const observed = Math.abs(d.reduce((s, x) => s + x, 0))
+  const diff = n === 0 ? 0 : d.reduce((s, x) => s + x, 0) / n
+  if (d.length === 0) return { diff, pValue: 1 }
+  const eps = 1e-9
+  if (d.length <= 16) {
+    let extreme = 0
+    const total = 1 << d.length
+    for (let mask = 0; mask < total; mask++) {
+      let s = 0
+      for (let i = 0; i < d.length; i++) s += mask & (1 << i) ? -d[i]! : d[i]!
+      if (Math.abs(s) >= observed - eps) extreme++
+    }
+    return { diff, pValue: extreme / total }
+  }
+  const permutations = options.permutations ?? 5000
+  const rng = new SeededRng(options.seed)
+  let extreme = 0
+  for (let p = 0; p < permutations; p++) {
+    let s = 0
+    for (let i = 0; i < d.length; i++) s += rng.next() < 0.5 ? -d[i]! : d[i]!
+    if (Math.abs(s) >= observed - eps) extreme++
+  }
+  return { diff, pValue: (extreme + 1) / (permutations + 1) }
+}
