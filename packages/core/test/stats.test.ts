@@ -8,7 +8,7 @@ import {
   wilsonInterval
 } from "@maspo/core"
 
-const bernoulli = (rng: SeededRng, p: number, n: number) =>
+const bernoulli = (rng: SeededRng, p: number, n: number): Array<number> =>
   Array.from({ length: n }, () => (rng.next() < p ? 1 : 0))
 
 describe("statistics", () => {
