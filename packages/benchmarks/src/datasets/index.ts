@@ -1,0 +1,6 @@
+export * from "./dataDir.ts"
+export * from "./descriptors.ts"
+export * from "./jsonl.ts"
+export * from "./load.ts"
+export * from "./schemas.ts"
+export * from "./splits.ts"
