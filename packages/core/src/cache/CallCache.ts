@@ -1,0 +1,42 @@
+import { Context, Effect, Layer } from "effect"
+import type { LanguageModelClient } from "../LanguageModel.ts"
+import { type CacheError, type CallStore, scopedCallStore } from "./CallStore.ts"
+import type { ExtraBody } from "./key.ts"
+import { type CacheMode, withCache, type WithCacheOptions } from "./withCache.ts"
+
+/**
+ * The call cache of a run: one store file and one mode, wrapping any number of clients (one per
+ * role). In `off` mode the file is not even opened and `wrap` returns the client unchanged.
+ */
+export class CallCache extends Context.Service<
+  CallCache,
+  {
+    readonly path: string
+    readonly mode: CacheMode
+    readonly wrap: (
+      client: LanguageModelClient,
+      extraBody?: ExtraBody,
+      options?: WithCacheOptions
+    ) => LanguageModelClient
+    /** Number of stored answers (0 in `off` mode). */
+    readonly count: Effect.Effect<number, CacheError>
+  }
+>()("@maspo/core/cache/CallCache") {
+  /** Opens the store at `path` (creating it and its directory); closes it when the layer is released. */
+  static readonly layer = (path: string, mode: CacheMode = "read-write") =>
+    Layer.effect(
+      CallCache,
+      Effect.gen(function* () {
+        if (mode === "off") {
+          return CallCache.of({ path, mode, wrap: (client) => client, count: Effect.succeed(0) })
+        }
+        const store: CallStore = yield* scopedCallStore(path)
+        return CallCache.of({
+          path,
+          mode,
+          wrap: (client, extraBody, options) => withCache(client, store, mode, extraBody, options),
+          count: store.count
+        })
+      })
+    )
+}

@@ -1,0 +1,13 @@
+export * from "./CallCache.ts"
+export {
+  CACHE_SCHEMA_VERSION,
+  CacheError,
+  type CallStore,
+  openCallStore,
+  type OpenOptions,
+  scopedCallStore,
+  type StoredCall
+} from "./CallStore.ts"
+export * from "./key.ts"
+export * from "./transfer.ts"
+export * from "./withCache.ts"

@@ -1,0 +1,203 @@
+import { Effect, Schema } from "effect"
+import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from "node:fs"
+import { dirname } from "node:path"
+import { createInterface } from "node:readline"
+import { Readable } from "node:stream"
+import { pipeline } from "node:stream/promises"
+import { createGunzip, createGzip } from "node:zlib"
+import { canonicalJson } from "../canonical.ts"
+import { InputError } from "../InputError.ts"
+import { Usage } from "../LanguageModel.ts"
+import { CacheError, INSERT_OR_IGNORE_SQL, openDatabaseUnsafe, rowParams } from "./CallStore.ts"
+import { cacheKey, CacheKeyInput } from "./key.ts"
+
+/** One line of an export file (gzip-compressed JSONL, sorted by key, canonical JSON per line). */
+export const ExportLine = Schema.Struct({
+  key: Schema.String,
+  provider: Schema.String,
+  model: Schema.String,
+  request: CacheKeyInput,
+  text: Schema.String,
+  usage: Usage
+})
+export type ExportLine = typeof ExportLine.Type
+
+export interface ImportCounts {
+  /** Entries in the file. */
+  readonly read: number
+  /** Entries that were new to the store. */
+  readonly inserted: number
+  /** Entries whose key the store already had (the stored answer is kept). */
+  readonly skipped: number
+}
+
+const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e))
+
+/**
+ * Writes every stored answer of the cache at `dbPath` to `outFile` as gzip-compressed JSONL, one
+ * entry per line, sorted by key, each line canonical JSON: two exports of the same content are
+ * byte-identical. The file is written next to `outFile` and renamed into place. Returns the number
+ * of entries written.
+ */
+export const exportCache = (
+  dbPath: string,
+  outFile: string
+): Effect.Effect<{ readonly written: number }, CacheError> =>
+  Effect.tryPromise({
+    try: async () => {
+      const db = openDatabaseUnsafe(dbPath, { mustExist: true })
+      const tmp = `${outFile}.tmp-${process.pid}`
+      let written = 0
+      try {
+        mkdirSync(dirname(outFile), { recursive: true })
+        // One statement reads one snapshot (WAL), even while another process writes.
+        const rows = db
+          .prepare(
+            "SELECT key, provider, model, request, text, prompt_tokens, completion_tokens FROM calls ORDER BY key"
+          )
+          .iterate() as IterableIterator<{
+          key: string
+          provider: string
+          model: string
+          request: string
+          text: string
+          prompt_tokens: number
+          completion_tokens: number
+        }>
+        const lines = function* () {
+          for (const row of rows) {
+            written++
+            const line: ExportLine = {
+              key: row.key,
+              provider: row.provider,
+              model: row.model,
+              request: JSON.parse(row.request) as CacheKeyInput,
+              text: row.text,
+              usage: { promptTokens: row.prompt_tokens, completionTokens: row.completion_tokens }
+            }
+            yield `${canonicalJson(line)}\n`
+          }
+        }
+        await pipeline(Readable.from(lines()), createGzip(), createWriteStream(tmp))
+        renameSync(tmp, outFile)
+        return { written }
+      } catch (e) {
+        rmSync(tmp, { force: true })
+        throw e
+      } finally {
+        db.close()
+      }
+    },
+    catch: (e) => new CacheError({ path: dbPath, message: `export to ${outFile} failed: ${errorMessage(e)}` })
+  })
+
+/** A bad line of an import file; carried out of the stream callbacks as a value. */
+class BadLine {
+  constructor(readonly error: InputError) {}
+}
+
+const decodeLine = Schema.decodeUnknownExit(ExportLine)
+
+/** Parses and checks one line; the key must be the hash of the request (tampered lines are rejected). */
+const parseLine = (source: string, text: string): ExportLine => {
+  let raw: unknown
+  try {
+    raw = JSON.parse(text)
+  } catch (e) {
+    throw new BadLine(new InputError({ source, message: `invalid JSON: ${errorMessage(e)}` }))
+  }
+  const decoded = decodeLine(raw)
+  if (decoded._tag === "Failure") {
+    const issue = decoded.cause.reasons
+      .map((r) => (r._tag === "Fail" ? r.error.message : String(r)))
+      .join("; ")
+      .replace(/\n\s*at /g, " at ")
+    throw new BadLine(new InputError({ source, message: `invalid cache entry: ${issue}` }))
+  }
+  const line = decoded.value
+  const expected = cacheKey(line.request)
+  if (line.key !== expected) {
+    throw new BadLine(
+      new InputError({
+        source,
+        message: `field key: ${line.key} is not the hash of the request (expected ${expected}); the line was altered`
+      })
+    )
+  }
+  if (line.provider !== line.request.provider || line.model !== line.request.model) {
+    throw new BadLine(
+      new InputError({
+        source,
+        message: "fields provider/model: they differ from the request's; the line was altered"
+      })
+    )
+  }
+  return line
+}
+
+const BATCH = 500
+
+/** Reads the file line by line (gunzipped); calls `onBatch` with every `BATCH` checked entries. */
+const readEntries = async (
+  inFile: string,
+  onBatch: (entries: ReadonlyArray<ExportLine>) => void
+): Promise<number> => {
+  const input = createReadStream(inFile).pipe(createGunzip())
+  const lines = createInterface({ input, crlfDelay: Infinity })
+  let lineNo = 0
+  let read = 0
+  let batch: Array<ExportLine> = []
+  for await (const text of lines) {
+    lineNo++
+    if (text.trim() === "") continue
+    batch.push(parseLine(`${inFile}:${lineNo}`, text))
+    read++
+    if (batch.length >= BATCH) {
+      onBatch(batch)
+      batch = []
+    }
+  }
+  if (batch.length > 0) onBatch(batch)
+  return read
+}
+
+/**
+ * Imports an export file into the cache at `dbPath` (created if missing). Every line is decoded with
+ * Schema and its key checked against the request; the whole file is checked before anything is
+ * written, so a bad or altered line (an `InputError` whose source is `file:line`) imports nothing.
+ * Entries are inserted with INSERT OR IGNORE: answers already in the store are kept.
+ */
+export const importCache = (
+  inFile: string,
+  dbPath: string
+): Effect.Effect<ImportCounts, InputError | CacheError> =>
+  Effect.tryPromise({
+    try: async () => {
+      if (!existsSync(inFile)) throw new BadLine(new InputError({ source: inFile, message: "no such file" }))
+      try {
+        await readEntries(inFile, () => {})
+      } catch (e) {
+        if (e instanceof BadLine) throw e
+        throw new BadLine(
+          new InputError({ source: inFile, message: `unreadable cache export: ${errorMessage(e)}` })
+        )
+      }
+      const db = openDatabaseUnsafe(dbPath)
+      try {
+        const insert = db.prepare(INSERT_OR_IGNORE_SQL)
+        let inserted = 0
+        const insertBatch = db.transaction((entries: ReadonlyArray<ExportLine>) => {
+          for (const e of entries)
+            inserted += insert.run(rowParams(e.key, e.request, e.text, e.usage)).changes
+        })
+        const read = await readEntries(inFile, (entries) => insertBatch.immediate(entries))
+        return { read, inserted, skipped: read - inserted }
+      } finally {
+        db.close()
+      }
+    },
+    catch: (e) =>
+      e instanceof BadLine
+        ? e.error
+        : new CacheError({ path: dbPath, message: `import from ${inFile} failed: ${errorMessage(e)}` })
+  })
