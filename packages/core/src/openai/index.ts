@@ -1,0 +1,6 @@
+export * from "./client.ts"
+export * from "./errors.ts"
+export * from "./limiter.ts"
+export * from "./response.ts"
+export * from "./retry.ts"
+export * from "./server.ts"
