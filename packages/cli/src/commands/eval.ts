@@ -1,0 +1,104 @@
+import {
+  Budget,
+  evaluateSystem,
+  formatBudget,
+  formatPercent,
+  InputError,
+  makeTopology,
+  PromptSet,
+  resolvePrompts,
+  seedPrompts
+} from "@maspo/core"
+import { Console, Effect, Option } from "effect"
+import { Command, Flag } from "effect/cli"
+import { concurrencyFlag, configFlag, masFlag, outFlag, seedFlag, taskFlag } from "../flags.ts"
+import { readJsonAs, writeJson, writeJsonl } from "../output.ts"
+import { languageModelLayer } from "../providers.ts"
+import { lookupTask, lookupTopology } from "../registry.ts"
+import { resolveRunConfig } from "../runConfig.ts"
+import { MasExecutor } from "@maspo/core"
+import { Layer } from "effect"
+
+const flags = {
+  config: configFlag,
+  task: taskFlag,
+  mas: masFlag,
+  seed: seedFlag,
+  n: Flag.Int("n").pipe(
+    Flag.withDescription("Number of test items (default 100; all with --n 0)"),
+    Flag.optional
+  ),
+  concurrency: concurrencyFlag,
+  prompts: Flag.File("prompts").pipe(
+    Flag.withDescription("PromptSet JSON (agent id -> prompt); agents not listed keep their seed prompt"),
+    Flag.optional
+  ),
+  out: outFlag
+}
+
+export const evalCommand = Command.make(
+  "eval",
+  flags,
+  Effect.fn("maspo.eval")(function* (input) {
+    const config = yield* resolveRunConfig(input)
+    const entry = yield* lookupTask(config.task)
+    const topology = yield* makeTopology(yield* lookupTopology(entry, config.topology))
+    const given = Option.isSome(input.prompts)
+      ? yield* readJsonAs(PromptSet)(input.prompts.value)
+      : seedPrompts(topology)
+    const prompts = yield* resolvePrompts(topology, given).pipe(
+      Effect.mapError(
+        (e) =>
+          new InputError({
+            source: Option.getOrElse(input.prompts, () => "seed prompts"),
+            message: e.message
+          })
+      )
+    )
+    const items = yield* entry.testItems(config.testSize === 0 ? undefined : config.testSize)
+    const out = Option.getOrElse(
+      input.out,
+      () => `.maspo/runs/eval-${config.task}-${config.topology}-seed${config.seed}`
+    )
+
+    const result = yield* Effect.gen(function* () {
+      const result = yield* evaluateSystem(topology, prompts, entry.task, items, {
+        concurrency: config.concurrency
+      })
+      const budget = yield* (yield* Budget).report
+      return { result, budget }
+    }).pipe(Effect.provide(MasExecutor.layer.pipe(Layer.provideMerge(languageModelLayer(config)))))
+
+    const { result: r, budget } = result
+    yield* writeJsonl(
+      `${out}/traces.jsonl`,
+      r.scored.map((s) => ({ ...s.trace, score: s.score }))
+    )
+    yield* writeJson(`${out}/summary.json`, {
+      task: config.task,
+      topology: config.topology,
+      seed: config.seed,
+      items: r.n,
+      correct: r.correct,
+      accuracy: r.accuracy,
+      ci95: r.ci95,
+      prompts,
+      budget
+    })
+    yield* Console.log(
+      `${config.task} / ${config.topology}: accuracy ${formatPercent(r.accuracy)} (${r.correct}/${r.n}), ` +
+        `95% CI [${formatPercent(r.ci95.low)}, ${formatPercent(r.ci95.high)}] (Wilson)`
+    )
+    yield* Console.log(formatBudget(budget))
+    yield* Console.log(`traces: ${out}/traces.jsonl\nsummary: ${out}/summary.json`)
+  })
+).pipe(
+  Command.withDescription("Evaluate a multi-agent system with a prompt set on a task's held-out test items"),
+  Command.withExamples([
+    {
+      command: "maspo eval --task arith --mas sequential --n 100",
+      description: "Seed prompts on the simulator"
+    },
+    { command: "maspo eval --task arith --prompts best.json", description: "Evaluate an optimized PromptSet" }
+  ])
+)

@@ -1,0 +1,251 @@
+import {
+  ABLATIONS,
+  Budget,
+  deriveSeed,
+  evaluateSystem,
+  formatBudget,
+  formatPercent,
+  initialState,
+  InputError,
+  isFinished,
+  makeTopology,
+  maspoDefaults,
+  type OptimizeInput,
+  OptimizerConfig,
+  OptimizerState,
+  pairedBootstrap,
+  paperDefaults,
+  runMaspo,
+  seedPrompts,
+  stableHash,
+  stripLabels
+} from "@maspo/core"
+import { Console, Effect, FileSystem, Option, Schema } from "effect"
+import { Command, Flag } from "effect/cli"
+import { concurrencyFlag, configFlag, masFlag, outFlag, seedFlag, taskFlag } from "../flags.ts"
+import { optimizerLayer, systemLayer } from "../layers.ts"
+import { readJsonAs, writeJson, writeJsonl } from "../output.ts"
+import { lookupTask, lookupTopology } from "../registry.ts"
+import { resolveRunConfig } from "../runConfig.ts"
+
+const optional = <A>(flag: Flag.Flag<A>, description: string) =>
+  flag.pipe(Flag.withDescription(description), Flag.optional)
+
+const flags = {
+  config: configFlag,
+  task: taskFlag,
+  mas: masFlag,
+  seed: seedFlag,
+  concurrency: concurrencyFlag,
+  out: outFlag,
+  preset: Flag.Literals("preset", ["maspo", "paper"]).pipe(
+    Flag.withDescription(
+      "maspo: the paper's search with position debiasing (default); paper: exactly the paper's"
+    ),
+    Flag.withDefault("maspo")
+  ),
+  ablation: optional(
+    Flag.Literals("ablation", Object.keys(ABLATIONS)),
+    "A Table 2 ablation applied on top of the preset"
+  ),
+  beam: optional(Flag.Int("beam"), "Beam width K (paper: 2)"),
+  children: optional(Flag.Int("children"), "Children per parent K_sub (paper: 2)"),
+  steps: optional(Flag.Int("steps"), "Steps per agent visit T (paper: 3)"),
+  rounds: optional(Flag.Int("rounds"), "Rounds D over all agents (paper: 3)"),
+  batch: optional(Flag.Int("batch"), "Batch size |B| (paper: 10)"),
+  pool: optional(Flag.Int("pool"), "Optimization pool size (paper: 50)"),
+  evaluator: optional(
+    Flag.Literals("evaluator", ["joint", "local", "global", "ground-truth"]),
+    "Candidate evaluator (default joint)"
+  ),
+  weights: optional(Flag.String("weights"), "Weights a,b,c of local, lookahead, global (paper: 0.4,0.4,0.2)"),
+  debiasPosition: optional(
+    Flag.Boolean("debias-position"),
+    "Ask each comparison in both orders (--no-debias-position to disable)"
+  ),
+  refresh: optional(Flag.Boolean("refresh"), "Beam refresh on revisits (--no-refresh to disable)"),
+  sampling: optional(
+    Flag.Literals("sampling", ["misalignment", "random", "success"]),
+    "Cases injected into successors' batches"
+  ),
+  kmis: optional(Flag.Int("kmis"), "Misalignment cases kept per agent K_mis (paper: 3)"),
+  lookaheadDepth: optional(
+    Flag.Int("lookahead-depth"),
+    "Successor levels compared by the lookahead (paper: 1)"
+  ),
+  testN: Flag.Int("test-n").pipe(
+    Flag.withDescription("Test items for the final evaluation (0 = skip)"),
+    Flag.withDefault(200)
+  ),
+  resume: Flag.Boolean("resume").pipe(
+    Flag.withDescription("Continue from the checkpoint in --out"),
+    Flag.withDefault(false)
+  )
+}
+
+type Input = { readonly [K in keyof typeof flags]: (typeof flags)[K] extends Flag.Flag<infer A> ? A : never }
+
+const parseWeights = (text: string) => {
+  const parts = text.split(",").map((s) => Number(s.trim()))
+  return parts.length === 3 && parts.every((x) => Number.isFinite(x) && x >= 0)
+    ? Effect.succeed({ local: parts[0]!, lookahead: parts[1]!, global: parts[2]! })
+    : Effect.fail(
+        new InputError({
+          source: "--weights",
+          message: `expected three non-negative numbers a,b,c, got '${text}'`
+        })
+      )
+}
+
+/** preset < ablation < individual flags. */
+export const resolveOptimizerConfig = Effect.fn("resolveOptimizerConfig")(function* (input: Input) {
+  let c: OptimizerConfig = input.preset === "paper" ? paperDefaults : maspoDefaults
+  if (Option.isSome(input.ablation)) c = ABLATIONS[input.ablation.value]!(c)
+  const set = <K extends keyof OptimizerConfig>(key: K, o: Option.Option<OptimizerConfig[K]>) => {
+    if (Option.isSome(o)) c = { ...c, [key]: o.value }
+  }
+  set("beamWidth", input.beam)
+  set("childrenPerParent", input.children)
+  set("stepsPerVisit", input.steps)
+  set("rounds", input.rounds)
+  set("batchSize", input.batch)
+  set("poolSize", input.pool)
+  set("evaluator", input.evaluator)
+  set("debiasPosition", input.debiasPosition)
+  set("beamRefresh", input.refresh)
+  set("caseSampling", input.sampling)
+  set("misalignmentCases", input.kmis)
+  set("lookaheadDepth", input.lookaheadDepth)
+  if (Option.isSome(input.weights)) c = { ...c, weights: yield* parseWeights(input.weights.value) }
+  if (c.batchSize > c.poolSize) {
+    return yield* new InputError({
+      source: "--batch",
+      message: `batch size ${c.batchSize} exceeds the pool size ${c.poolSize}`
+    })
+  }
+  return c
+})
+
+export const optimizeCommand = Command.make(
+  "optimize",
+  flags,
+  Effect.fn("maspo.optimize")(function* (input) {
+    const fs = yield* FileSystem.FileSystem
+    const run = yield* resolveRunConfig({ ...input, n: Option.none() })
+    const config = yield* resolveOptimizerConfig(input)
+    const entry = yield* lookupTask(run.task)
+    const topology = yield* makeTopology(yield* lookupTopology(entry, run.topology))
+    const pool = yield* entry.poolItems(run.seed, config.poolSize)
+    const out = Option.getOrElse(
+      input.out,
+      () => `.maspo/runs/optimize-${run.task}-${run.topology}-seed${run.seed}`
+    )
+    const checkpointFile = `${out}/checkpoint.json`
+    const optimizeInput: OptimizeInput = {
+      topology,
+      task: entry.task,
+      // The optimizer never sees labels, except the ground-truth evaluator (an analysis tool).
+      pool: config.evaluator === "ground-truth" ? pool : stripLabels(pool),
+      prompts: seedPrompts(topology),
+      config,
+      seed: run.seed,
+      concurrency: run.concurrency
+    }
+    const identity = stableHash({ run: { ...run, concurrency: 0 }, config, pool: pool.map((i) => i.id) })
+
+    let start = initialState(optimizeInput)
+    if (input.resume && (yield* fs.exists(checkpointFile))) {
+      const saved = yield* readJsonAs(Schema.Struct({ identity: Schema.String, state: OptimizerState }))(
+        checkpointFile
+      )
+      if (saved.identity !== identity) {
+        return yield* new InputError({
+          source: checkpointFile,
+          message: "the checkpoint belongs to a different configuration; use another --out or drop --resume"
+        })
+      }
+      start = saved.state
+      yield* Console.log(`resuming at step ${start.cursor} from ${checkpointFile}`)
+    }
+    const writeCheckpoint = (state: OptimizerState) =>
+      Effect.gen(function* () {
+        // Write then rename, so a kill mid-write never leaves a torn checkpoint.
+        yield* writeJson(`${checkpointFile}.tmp`, {
+          identity,
+          state: Schema.encodeSync(OptimizerState)(state)
+        })
+        yield* fs.rename(`${checkpointFile}.tmp`, checkpointFile)
+      })
+
+    const state = yield* runMaspo(optimizeInput, start, {
+      checkpoint: (s) =>
+        Effect.andThen(
+          writeCheckpoint(s),
+          Console.log(
+            `step ${s.cursor}: ${s.log[s.log.length - 1]!.agentId} ${s.log[s.log.length - 1]!.kind}, best J ${s.log[s.log.length - 1]!.beam[0]!.score.toFixed(3)}`
+          )
+        )
+    }).pipe(Effect.provide(optimizerLayer(run, config)))
+    if (!isFinished(optimizeInput, state)) return
+
+    yield* writeJson(`${out}/prompts.json`, state.prompts)
+    yield* writeJsonl(`${out}/steps.jsonl`, state.log)
+    yield* Console.log(`optimized prompts: ${out}/prompts.json\nstep log: ${out}/steps.jsonl`)
+    yield* Console.log(formatBudget(state.budget))
+
+    if (input.testN > 0) {
+      const items = yield* entry.testItems(input.testN)
+      const result = yield* Effect.gen(function* () {
+        const seed = yield* evaluateSystem(topology, seedPrompts(topology), entry.task, items, {
+          concurrency: run.concurrency
+        })
+        const best = yield* evaluateSystem(topology, state.prompts, entry.task, items, {
+          concurrency: run.concurrency
+        })
+        return { seed, best, budget: yield* (yield* Budget).report }
+      }).pipe(Effect.provide(systemLayer(run)))
+      const diff = pairedBootstrap(
+        result.best.scored.map((s) => s.score),
+        result.seed.scored.map((s) => s.score),
+        { seed: deriveSeed(run.seed, "bootstrap") }
+      )
+      yield* writeJson(`${out}/test.json`, {
+        items: items.map((i) => i.id),
+        seed: { accuracy: result.seed.accuracy, ci95: result.seed.ci95 },
+        optimized: { accuracy: result.best.accuracy, ci95: result.best.ci95 },
+        difference: diff,
+        budget: result.budget
+      })
+      const line = (name: string, r: typeof result.seed) =>
+        `  ${name.padEnd(10)} ${formatPercent(r.accuracy)} (${r.correct}/${r.n}), 95% CI [${formatPercent(r.ci95.low)}, ${formatPercent(r.ci95.high)}]`
+      yield* Console.log(
+        [
+          `held-out test (${items.length} items):`,
+          line("seed", result.seed),
+          line("optimized", result.best),
+          `  difference ${formatPercent(diff.diff)}, paired bootstrap 95% CI [${formatPercent(diff.ci.low)}, ${formatPercent(diff.ci.high)}]`,
+          `test-evaluation ${formatBudget(result.budget)}`,
+          `results: ${out}/test.json`
+        ].join("\n")
+      )
+    }
+  })
+).pipe(
+  Command.withDescription(
+    "Optimize a multi-agent system's prompts with MASPO, then evaluate seed vs optimized on held-out items"
+  ),
+  Command.withExamples([
+    {
+      command: "maspo optimize --task arith --mas sequential --seed 1",
+      description: "MASPO on the simulator"
+    },
+    {
+      command: "maspo optimize --ablation local-only --seed 1",
+      description: "The per-agent (local judge) ablation"
+    },
+    {
+      command: "maspo optimize --out runs/a --resume",
+      description: "Continue a killed run from its checkpoint"
+    }
+  ])
+)

@@ -1,0 +1,13 @@
+import { NodeRuntime, NodeServices } from "@effect/platform-node"
+import { VERSION } from "@maspo/core"
+import { Effect } from "effect"
+import { Command } from "effect/cli"
+import { evalCommand } from "./commands/eval.ts"
+import { optimizeCommand } from "./commands/optimize.ts"
+
+const maspo = Command.make("maspo").pipe(
+  Command.withDescription("Joint prompt optimization for LLM multi-agent systems (MASPO), measured honestly"),
+  Command.withSubcommands([evalCommand, optimizeCommand])
+)
+
+maspo.pipe(Command.run({ version: VERSION }), Effect.provide(NodeServices.layer), NodeRuntime.runMain)
