@@ -98,6 +98,14 @@ class BadLine {
 
 const decodeLine = Schema.decodeUnknownExit(ExportLine)
 
+/** `Expected number\n  at ["usage"]["promptTokens"]` -> `field usage.promptTokens: Expected number`. */
+const describeIssue = (message: string): string => {
+  const m = /^([\s\S]*?)\n\s*at ((?:\[[^\]]*\])+)\s*$/.exec(message)
+  if (m === null) return message.replace(/\s*\n\s*/g, " ")
+  const path = m[2]!.replace(/\["((?:[^"\\]|\\.)*)"\]/g, ".$1").replace(/^\./, "")
+  return `field ${path}: ${m[1]!.replace(/\s*\n\s*/g, " ")}`
+}
+
 /** Parses and checks one line; the key must be the hash of the request (tampered lines are rejected). */
 const parseLine = (source: string, text: string): ExportLine => {
   let raw: unknown
@@ -109,9 +117,8 @@ const parseLine = (source: string, text: string): ExportLine => {
   const decoded = decodeLine(raw)
   if (decoded._tag === "Failure") {
     const issue = decoded.cause.reasons
-      .map((r) => (r._tag === "Fail" ? r.error.message : String(r)))
+      .map((r) => (r._tag === "Fail" ? describeIssue(r.error.message) : String(r)))
       .join("; ")
-      .replace(/\n\s*at /g, " at ")
     throw new BadLine(new InputError({ source, message: `invalid cache entry: ${issue}` }))
   }
   const line = decoded.value
