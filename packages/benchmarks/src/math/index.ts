@@ -1,0 +1,3 @@
+export * from "./extract.ts"
+export * from "./normalize.ts"
+export * from "./task.ts"
