@@ -119,6 +119,9 @@ describe("decodeLines", () => {
       expect(arr).toEqual({ source: "f:1", message: "expected object, got array" })
       const nul = yield* failure(decodeLines("f", '{"id":null,"answer":"a","tags":[]}', Row))
       expect(nul.message).toBe("field 'id': expected number, got null")
+      const Letter = Schema.Struct({ correct: Schema.Literals(["A", "B"]) })
+      const letter = yield* failure(decodeLines("f", '{"correct":"F"}', Letter))
+      expect(letter.message).toBe(`field 'correct': expected "A" | "B", got string "F"`)
     })
   )
 
@@ -145,7 +148,7 @@ describe("decodeLines", () => {
     const input = { id: "1", answer: "a", tags: [] }
     const r = Schema.decodeUnknownResult(Row)(input)
     if (!Result.isFailure(r)) return assert.fail("expected a failure")
-    expect(describeIssue(r.failure.issue, input)).toBe("field 'id': expected number, got string")
+    expect(describeIssue(r.failure.issue, input)).toBe("field 'id': expected number, got string \"1\"")
   })
 })
 

@@ -38,7 +38,9 @@ export const describeIssue = (issue: SchemaIssue.Issue, input: unknown): string 
   const raw = first?.message ?? "invalid value"
   const expected = raw.replace(/, got .*$/s, "")
   const lowered = expected.charAt(0).toLowerCase() + expected.slice(1)
-  return `${where}${lowered}, got ${jsonType(at.value)}`
+  // A wrong value of the right type (a letter outside a set) shows the value when it is short.
+  const shown = typeof at.value === "string" && at.value.length <= 20 ? ` ${JSON.stringify(at.value)}` : ""
+  return `${where}${lowered}, got ${jsonType(at.value)}${shown}`
 }
 
 /**
