@@ -120,6 +120,7 @@ describe("call cache crash safety", () => {
           db.close()
         }
       }),
-    30_000
+    // ~5 s on an idle machine; generous for a loaded one.
+    60_000
   )
 })

@@ -70,7 +70,15 @@ const fromStored = (stored: StoredCall): LMResponse => ({
  * Single flight (all modes but `off`): while a call for a key is in flight, identical requests wait
  * for it instead of calling the provider again, and get its answer (or its failure). Followers get
  * `cached: true`, since they were not live calls; only the leader's answer is `cached: false`. If
- * the leader is interrupted, a follower retries on its own.
+ * the leader is interrupted, a follower retries on its own. Flights are shared by all wrappers over
+ * the same store (same key = same answer, whichever client asked).
+ *
+ * If another writer (another process) stored an answer for the key while this call was live, the
+ * stored answer's text is returned (the first recorded answer wins, so a run sees what its replay
+ * will see), with this call's usage and `cached: false`.
+ *
+ * Store failures surface as `LanguageModelError`s (role `options.role`, default "cache") naming the
+ * cache file and carrying the key.
  */
 export const withCache = (
   client: LanguageModelClient,
@@ -118,7 +126,12 @@ export const withCache = (
         return yield* restore(
           Effect.gen(function* () {
             const response = yield* client.generate(request)
-            const live: LMResponse = { text: response.text, usage: response.usage, cached: false }
+            // `cached` stays true only if the inner client itself served from a cache.
+            const live: LMResponse = {
+              text: response.text,
+              usage: response.usage,
+              cached: response.cached === true
+            }
             if (mode === "record-fresh") {
               yield* store.overwrite(key, input, live).pipe(Effect.mapError(storeError(key)))
               return live
