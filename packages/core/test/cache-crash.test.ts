@@ -3,7 +3,7 @@ import { openCallStore } from "@maspo/core/cache"
 import Database from "better-sqlite3"
 import { Effect } from "effect"
 import { spawn } from "node:child_process"
-import { mkdtempSync } from "node:fs"
+import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -119,6 +119,7 @@ describe("call cache crash safety", () => {
         } finally {
           db.close()
         }
+        rmSync(dir, { recursive: true, force: true })
       }),
     // ~5 s on an idle machine; generous for a loaded one.
     60_000
