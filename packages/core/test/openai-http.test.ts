@@ -1,5 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
 import OpenAI from "openai"
 import { canonicalJson, type LMRequest, sha256Hex } from "@maspo/core"
 import {
@@ -129,6 +131,73 @@ describe("openai provider over HTTP", () => {
       })
     )
   )
+
+  it.live("a response whose body stalls after the headers also times out and is retried", () =>
+    Effect.gen(function* () {
+      let requests = 0
+      const completion = JSON.stringify({
+        id: "x",
+        object: "chat.completion",
+        created: 0,
+        model: "m",
+        choices: [
+          { index: 0, message: { role: "assistant", content: "late but fine" }, finish_reason: "stop" }
+        ]
+      })
+      const raw = createServer((request, res) => {
+        request.resume()
+        requests++
+        res.writeHead(200, {
+          "content-type": "application/json",
+          "content-length": String(completion.length)
+        })
+        if (requests === 1)
+          res.write(completion.slice(0, 10)) // then nothing: the body never ends
+        else res.end(completion)
+      })
+      yield* Effect.promise(() => new Promise<void>((resolve) => raw.listen(0, "127.0.0.1", resolve)))
+      const port = (raw.address() as AddressInfo).port
+      const result = yield* Effect.gen(function* () {
+        const client = yield* clientFor(`http://127.0.0.1:${port}/v1`, { timeoutMs: 300 })
+        const response = yield* client.generate(req(1))
+        return { response, stats: client.stats() }
+      }).pipe(
+        Effect.ensuring(
+          Effect.promise(
+            () =>
+              new Promise<void>((resolve) => {
+                raw.close(() => resolve())
+                raw.closeAllConnections()
+              })
+          )
+        )
+      )
+      assert.strictEqual(result.response.text, "late but fine")
+      assert.strictEqual(result.stats.failures.Timeout, 1)
+      assert.strictEqual(requests, 2)
+    })
+  )
+
+  it.live("no more attempts are in flight than the client's concurrency", () => {
+    let inFlight = 0
+    let peak = 0
+    const slow: ServerOptions["answer"] = async (request) => {
+      inFlight++
+      peak = Math.max(peak, inFlight)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      inFlight--
+      return answer(request)
+    }
+    return withServer({ answer: slow }, (server) =>
+      Effect.gen(function* () {
+        const client = yield* clientFor(server.url, { concurrency: 3 })
+        yield* Effect.forEach(batch.slice(0, 12), client.generate, { concurrency: "unbounded" })
+        assert.isAtMost(peak, 3)
+        assert.isAtLeast(peak, 2) // the limit is not a serialisation either
+        assert.strictEqual(server.stats().requests, 12)
+      })
+    )
+  })
 
   it.live("400 and 401 fail at once without retries", () =>
     Effect.gen(function* () {
