@@ -193,6 +193,16 @@ describe("sandbox: hostile programs end as failures", () => {
     })
   )
 
+  it.effect("a file over the size limit cannot be written, even in the run directory", () =>
+    Effect.gen(function* () {
+      const r = yield* runPython(
+        withCwd("with open('big', 'wb') as f:\n    f.write(b'x' * (20 * 1024 * 1024))")
+      )
+      expectFailedAndCleaned(r)
+      assert.include(r.stderr, "File too large")
+    })
+  )
+
   it.effect("sys.exit(0) or os._exit(0) before the asserts fails despite exit code 0", () =>
     Effect.gen(function* () {
       for (const program of [

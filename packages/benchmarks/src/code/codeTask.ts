@@ -1,4 +1,4 @@
-import { Effect, Exit, Schema } from "effect"
+import { Effect, Result, Schema } from "effect"
 import { compressionWordsFor, type Task, type TaskItem } from "@maspo/core"
 import { extractCode, normalizeCode } from "./extract.ts"
 import { humanEvalEtBuilder, mbppBuilder, type ProgramBuilder } from "./programs.ts"
@@ -17,20 +17,20 @@ export class CodeMetaError extends Schema.TaggedError<CodeMetaError>()("CodeMeta
 export interface CodeTaskOptions {
   /** Where programs run. Default: the process-wide sandbox (`defaultSandbox()`). */
   readonly sandbox?: Sandbox
-  /** Limits per run (defaults: 5 s, 512 MB, 64 KiB of output). */
+  /** Limits per run, over the builder's (`run`) and the sandbox defaults (5 s, 512 MB, 64 KiB of output). */
   readonly run?: RunOptions
 }
 
 /** Decodes an item's meta with the builder's schema, or dies with a `CodeMetaError` naming the item. */
 export const decodeCodeMeta = <M>(builder: ProgramBuilder<M>, item: TaskItem): Effect.Effect<M> => {
-  const exit = Schema.decodeUnknownExit(builder.meta)(item.meta)
-  return Exit.isSuccess(exit)
-    ? Effect.succeed(exit.value)
+  const decoded = Schema.decodeUnknownResult(builder.meta)(item.meta)
+  return Result.isSuccess(decoded)
+    ? Effect.succeed(decoded.success)
     : Effect.die(
         new CodeMetaError({
           dataset: builder.dataset,
           itemId: item.id,
-          message: `item ${item.id} of ${builder.dataset} has a malformed meta: ${String(exit.cause)}`
+          message: `item ${item.id} of ${builder.dataset} has a malformed meta: ${decoded.failure.message}`
         })
       )
 }
@@ -59,7 +59,7 @@ export const codeTask = <M>(
       const code = extractCode(reply)
       if (code.trim() === "") return 0
       const sandbox = options.sandbox ?? defaultSandbox()
-      const result = yield* sandbox.runPython(builder.program(meta, code), options.run)
+      const result = yield* sandbox.runPython(builder.program(meta, code), { ...builder.run, ...options.run })
       return result.status === "passed" ? 1 : 0
     }).pipe(Effect.withSpan("codeTask.score", { attributes: { task: name, item: item.id } }))
 })

@@ -1,4 +1,5 @@
 import { Schema } from "effect"
+import type { RunOptions } from "./sandbox.ts"
 
 /** `TaskItem.meta` of an MBPP item (set by the dataset loader). */
 export const MbppMeta = Schema.Struct({
@@ -26,6 +27,8 @@ export interface ProgramBuilder<M> {
   readonly dataset: string
   readonly meta: Schema.Decoder<M>
   readonly program: (meta: M, code: string) => string
+  /** Sandbox limits for this dataset's programs (a task's `run` option overrides them). */
+  readonly run: RunOptions
 }
 
 /** MBPP: test imports, the candidate, then the asserts. */
@@ -35,7 +38,9 @@ export const mbppProgram = (meta: MbppMeta, code: string): string =>
 export const mbppBuilder: ProgramBuilder<MbppMeta> = {
   dataset: "mbpp",
   meta: MbppMeta,
-  program: mbppProgram
+  program: mbppProgram,
+  // The slowest reference solution (task 123, amicable numbers to 9999) needs ~3 s of CPU.
+  run: { timeoutMs: 10_000 }
 }
 
 /**
@@ -59,14 +64,49 @@ export const HUMANEVAL_ET_DEFECTS = {
       "HumanEval/50: copy and encoded_str are undefined",
     "assert add(x, y) == x + y": "HumanEval/53: x and y are undefined",
     "assert double_the_difference(lst) == odd_sum ": "HumanEval/151: lst and odd_sum are undefined"
-  } as Readonly<Record<string, string>>
+  } as Readonly<Record<string, string>>,
+  /**
+   * Correct asserts on inputs so large that the reference solution itself (naive recursion, trial
+   * division) needs ~0.3-15 s each (prime_fib(12) alone takes ~15 s). A plain correct solution would
+   * time out on them, so they measure speed rather than correctness; they are dropped.
+   */
+  slowAsserts: Object.fromEntries(
+    [
+      ["HumanEval/39", ["assert prime_fib(12) == 99194853094755497"]],
+      [
+        "HumanEval/63",
+        [
+          "assert fibfib(26) == 1389537",
+          "assert fibfib(27) == 2555757",
+          "assert fibfib(28) == 4700770",
+          "assert fibfib(29) == 8646064",
+          "assert fibfib(30) == 15902591"
+        ]
+      ],
+      [
+        "HumanEval/55",
+        [
+          "assert fib(32) == 2178309",
+          "assert fib(33) == 3524578",
+          "assert fib(34) == 5702887",
+          "assert fib(35) == 9227465"
+        ]
+      ]
+    ].flatMap(([id, asserts]) =>
+      (asserts as ReadonlyArray<string>).map((a) => [a, `${String(id)}: too slow for the reference solution`])
+    )
+  ) as Readonly<Record<string, string>>
 }
 
 /** The extended asserts that scoring runs: the item's `tests` minus the known defects. */
 export const humanEvalEtExtendedTests = (meta: HumanEvalEtMeta): ReadonlyArray<string> =>
   Object.hasOwn(HUMANEVAL_ET_DEFECTS.skipExtended, meta.entryPoint)
     ? []
-    : meta.tests.filter((t) => !Object.hasOwn(HUMANEVAL_ET_DEFECTS.brokenAsserts, t))
+    : meta.tests.filter(
+        (t) =>
+          !Object.hasOwn(HUMANEVAL_ET_DEFECTS.brokenAsserts, t) &&
+          !Object.hasOwn(HUMANEVAL_ET_DEFECTS.slowAsserts, t)
+      )
 
 const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
 
@@ -98,5 +138,7 @@ export const humanEvalEtProgram = (meta: HumanEvalEtMeta, code: string): string 
 export const humanEvalEtBuilder: ProgramBuilder<HumanEvalEtMeta> = {
   dataset: "humaneval-et",
   meta: HumanEvalEtMeta,
-  program: humanEvalEtProgram
+  program: humanEvalEtProgram,
+  // ~100 asserts an item: the slowest reference solutions (HumanEval/147, /59) need ~4.5 s and ~2.5 s of CPU.
+  run: { timeoutMs: 15_000 }
 }
