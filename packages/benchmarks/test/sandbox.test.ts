@@ -104,6 +104,16 @@ describe("sandbox: ordinary programs", () => {
     })
   )
 
+  it.effect("`if __name__ == '__main__'` blocks do not run (they often read input); asyncio works", () =>
+    Effect.gen(function* () {
+      const r = yield* runPython(
+        "def f():\n    return 1\nif __name__ == '__main__':\n    n = int(input())\nassert f() == 1\n" +
+          "import asyncio\nasync def g():\n    await asyncio.sleep(0)\n    return 2\nassert asyncio.run(g()) == 2"
+      )
+      assert.strictEqual(r.status, "passed", r.stderr)
+    })
+  )
+
   it.effect("threads and deep recursion still work", () =>
     Effect.gen(function* () {
       const r = yield* runPython(
@@ -136,6 +146,8 @@ describe("sandbox: hostile programs end as failures", () => {
     Effect.gen(function* () {
       for (const program of [
         "import subprocess\nsubprocess.run(['true'])",
+        "import _posixsubprocess, os\nr, w = os.pipe()\n_posixsubprocess.fork_exec([b'/bin/true'], [b'/bin/true'], True, (), None, None, -1, -1, -1, -1, -1, -1, r, w, False, False, None, None, None, None, -1, None, False)",
+        "import sys\ndel sys.modules['_posixsubprocess']\nimport _posixsubprocess",
         "import os\nos.system('true')",
         "import os\nos.execv('/bin/true', ['true'])",
         "import os\nos.posix_spawn('/bin/true', ['true'], {})",
@@ -169,7 +181,8 @@ describe("sandbox: hostile programs end as failures", () => {
         `import os\nos.symlink(${JSON.stringify(target)}, 'link')\nopen('link', 'w').write('x')`,
         `import os\nos.chdir('/tmp')\nopen(${JSON.stringify(target.split("/").at(-1))}, 'w').write('x')`,
         `import os\nopen('x', 'w').write('x')\nos.rename('x', ${JSON.stringify(target)})`,
-        `import shutil\nopen('x', 'w').write('x')\nshutil.copyfile('x', ${JSON.stringify(target)})`
+        `import shutil\nopen('x', 'w').write('x')\nshutil.copyfile('x', ${JSON.stringify(target)})`,
+        `import sqlite3\nsqlite3.connect(${JSON.stringify(target)}).execute("create table t (x)")`
       ]) {
         const r = yield* runPython(withCwd(program))
         expectFailedAndCleaned(r)
@@ -264,7 +277,8 @@ describe("sandbox: hostile programs end as failures", () => {
           `import socket\nsocket.create_connection(("127.0.0.1", ${port}))`,
           `import socket\ns = socket.socket()\ns.connect(("127.0.0.1", ${port}))`,
           `import socket\nsocket.create_connection(("127.0.0.1", 9))`,
-          `import urllib.request\nurllib.request.urlopen("http://127.0.0.1:${port}/")`
+          `import urllib.request\nurllib.request.urlopen("http://127.0.0.1:${port}/")`,
+          `import socket\na, b = socket.socketpair()\ns = socket.socket(socket.AF_UNIX)\ns.connect("/var/run/docker.sock")`
         ]) {
           const r = yield* runPython(withCwd(program))
           expectFailedAndCleaned(r)

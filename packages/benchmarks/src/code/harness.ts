@@ -59,7 +59,7 @@ def _maspo_sandbox():
         "os.fork", "os.forkpty", "os.system", "os.exec", "os.spawn", "os.posix_spawn", "os.startfile",
         "subprocess.Popen", "pty.spawn", "os.kill", "os.killpg", "signal.pthread_kill",
         "os.link", "os.symlink",
-        "socket.__new__", "socket.bind", "socket.connect", "socket.getaddrinfo", "socket.gethostbyname",
+        "socket.bind", "socket.connect", "socket.getaddrinfo", "socket.gethostbyname",
         "socket.gethostbyaddr", "socket.getnameinfo", "socket.sendto", "socket.sendmsg",
         "ctypes.dlopen", "ctypes.dlsym", "ctypes.dlsym/handle", "ctypes.call_function",
         "resource.setrlimit", "resource.prlimit",
@@ -74,7 +74,7 @@ def _maspo_sandbox():
         "os.setxattr": ((0,), None), "os.removexattr": ((0,), None), "os.chflags": ((0,), None),
         "os.lchflags": ((0,), None), "shutil.rmtree": ((0,), 1), "shutil.copyfile": ((1,), None),
         "shutil.copymode": ((1,), None), "shutil.copystat": ((1,), None), "shutil.copytree": ((1,), None),
-        "shutil.move": ((0, 1), None), "shutil.chown": ((0,), None),
+        "shutil.move": ((0, 1), None), "shutil.chown": ((0,), None), "sqlite3.connect": ((0,), None),
     }
     devices = frozenset(("/dev/null", "/dev/stdout", "/dev/stderr"))
     write_flags = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
@@ -98,7 +98,11 @@ def _maspo_sandbox():
     def hook(event, args):
         if event in blocked:
             raise PermErr("sandbox: %s is not allowed" % event)
-        if event == "import":
+        if event == "socket.__new__":
+            # Unix socket pairs (asyncio's self-pipe) are harmless: connect and bind stay blocked.
+            if len(args) < 2 or args[1] != 1:
+                raise PermErr("sandbox: %s is not allowed" % event)
+        elif event == "import":
             if args and args[0] in blocked_imports:
                 raise PermErr("sandbox: importing %s is not allowed" % args[0])
         elif event == "open":
@@ -119,6 +123,14 @@ def _maspo_sandbox():
                     if i < len(args) and not inside(args[i]):
                         raise PermErr("sandbox: %s on %r is not allowed" % (event, args[i]))
 
+    # _posixsubprocess.fork_exec has no audit event. Load it now and replace it, so that subprocess (and
+    # asyncio, which imports it) still import but cannot start a process; re-importing it is blocked.
+    import _posixsubprocess
+
+    def fork_exec(*args, **kwargs):
+        raise PermErr("sandbox: _posixsubprocess.fork_exec is not allowed")
+
+    _posixsubprocess.fork_exec = fork_exec
     sys.addaudithook(hook)
     del hook
     marker = b"\n${MARKER_PREFIX}" + nonce + b"\n"
