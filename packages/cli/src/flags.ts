@@ -22,3 +22,40 @@ export const concurrencyFlag = Flag.Int("concurrency").pipe(
   Flag.optional
 )
 export const outFlag = Flag.String("out").pipe(Flag.withDescription("Output directory"), Flag.optional)
+
+/** Provider and cache settings shared by every command that calls models. */
+export const providerFlags = {
+  baseUrl: Flag.String("base-url").pipe(
+    Flag.withDescription(
+      "OpenAI-compatible endpoint for every role (e.g. http://localhost:8000/v1); needs --model"
+    ),
+    Flag.optional
+  ),
+  model: Flag.String("model").pipe(
+    Flag.withDescription("Model name for every role; switches all roles to the OpenAI-compatible provider"),
+    Flag.optional
+  ),
+  apiKeyEnv: Flag.String("api-key-env").pipe(
+    Flag.withDescription(
+      "Environment variable holding the API key (the key itself is never written anywhere)"
+    ),
+    Flag.optional
+  ),
+  set: Flag.KeyValuePair("set").pipe(
+    Flag.withDescription(
+      "Override any run config field by its dotted path, e.g. --set providers.evaluator.model=gpt-4o-mini " +
+        "--set providers.agent.extraBody.top_k=20 (values are read as JSON when they parse, else as text)"
+    ),
+    Flag.optional
+  ),
+  cache: Flag.String("cache").pipe(
+    Flag.withDescription(`Call cache file (default ${".maspo/cache/calls.sqlite"})`),
+    Flag.optional
+  ),
+  cacheMode: Flag.Literals("cache-mode", ["read-write", "replay", "record-fresh", "off"]).pipe(
+    Flag.withDescription(
+      "read-write (default with a real provider), replay (a miss is an error, no network), record-fresh, off (default on the simulator)"
+    ),
+    Flag.optional
+  )
+}

@@ -4,10 +4,17 @@ import { Effect } from "effect"
 import { Command } from "effect/cli"
 import { evalCommand } from "./commands/eval.ts"
 import { optimizeCommand } from "./commands/optimize.ts"
+import { serveCommand } from "./commands/serve.ts"
+import { reportErrors } from "./errors.ts"
 
 const maspo = Command.make("maspo").pipe(
   Command.withDescription("Joint prompt optimization for LLM multi-agent systems (MASPO), measured honestly"),
-  Command.withSubcommands([evalCommand, optimizeCommand])
+  Command.withSubcommands([evalCommand, optimizeCommand, serveCommand])
 )
 
-maspo.pipe(Command.run({ version: VERSION }), Effect.provide(NodeServices.layer), NodeRuntime.runMain)
+maspo.pipe(
+  Command.run({ version: VERSION }),
+  reportErrors,
+  Effect.provide(NodeServices.layer),
+  NodeRuntime.runMain
+)

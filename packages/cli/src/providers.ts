@@ -6,38 +6,96 @@ import {
   type LanguageModelClient,
   type ProviderConfig,
   type Role,
+  type RoleDefaultsByRole,
+  ROLES,
   type RunConfig
 } from "@maspo/core"
+import { cacheKey, cacheKeyInput, CallCache, type ExtraBody } from "@maspo/core/cache"
+import { apiKeyConfig, openAiClient } from "@maspo/core/openai"
 import { simClients } from "@maspo/core/sim"
 import { Effect, Layer } from "effect"
 
-/** Builds one client per role from the run config; a role with no provider gets the simulator. */
+export const DEFAULT_CACHE_PATH = ".maspo/cache/calls.sqlite"
+export const OPENAI_BASE_URL = "https://api.openai.com/v1"
+
+const isSim = (p: ProviderConfig | undefined) => p === undefined || p.kind === "sim"
+
+/**
+ * The cache of a run: the configured mode, else read-write as soon as one role calls a real
+ * provider (every live call is worth keeping), and off when only the deterministic simulator runs.
+ */
+export const cacheSettings = (config: RunConfig) => ({
+  path: config.cache?.path ?? DEFAULT_CACHE_PATH,
+  mode: config.cache?.mode ?? (ROLES.every((r) => isSim(config.providers[r])) ? "off" : "read-write")
+})
+
+const openAiFor = (role: Role, p: ProviderConfig, seed: number) =>
+  Effect.gen(function* () {
+    const source = `providers.${role}`
+    if (p.model === undefined)
+      return yield* new InputError({
+        source: `${source}.model`,
+        message: "an openai provider needs a model name"
+      })
+    const baseUrl = p.baseUrl ?? OPENAI_BASE_URL
+    // The official endpoint always needs a key; a local server (vLLM, Ollama) usually does not.
+    const envName = p.apiKeyEnv ?? (baseUrl === OPENAI_BASE_URL ? "OPENAI_API_KEY" : undefined)
+    const apiKey = yield* apiKeyConfig(envName).pipe(
+      Effect.mapError((e) => new InputError({ source: `${source}.apiKeyEnv`, message: e.message }))
+    )
+    const extraBody = (p.extraBody ?? {}) as ExtraBody
+    return yield* openAiClient({
+      role,
+      baseUrl,
+      model: p.model,
+      apiKey,
+      jitterSeed: seed,
+      extraBody,
+      keyOf: (request) => cacheKey(cacheKeyInput("openai", request, extraBody)),
+      ...(p.timeoutMs !== undefined ? { timeoutMs: p.timeoutMs } : {}),
+      ...(p.maxRetries !== undefined ? { maxRetries: p.maxRetries } : {}),
+      ...(p.concurrency !== undefined ? { concurrency: p.concurrency } : {}),
+      ...(p.rpm !== undefined ? { rpm: p.rpm } : {}),
+      ...(p.tpm !== undefined ? { tpm: p.tpm } : {})
+    })
+  })
+
+/** One client per role from the run config (the simulator for roles with no provider), behind the cache. */
 export const clientsFor = Effect.fn("clientsFor")(function* (config: RunConfig) {
+  const cache = yield* CallCache
   const sim = simClients()
-  const pick = (
-    role: Role,
-    provider: ProviderConfig | undefined
-  ): Effect.Effect<LanguageModelClient, InputError> =>
-    provider === undefined || provider.kind === "sim"
-      ? Effect.succeed(sim[role])
-      : Effect.fail(
-          new InputError({
-            source: `providers.${role}`,
-            message: `provider kind '${provider.kind}' is not available in this build`
-          })
-        )
+  const build = (role: Role): Effect.Effect<LanguageModelClient, InputError> => {
+    const p = config.providers[role]
+    const base =
+      p === undefined || p.kind === "sim" ? Effect.succeed(sim[role]) : openAiFor(role, p, config.seed)
+    return Effect.map(base, (client) => cache.wrap(client, (p?.extraBody ?? {}) as ExtraBody, { role }))
+  }
   return {
-    agent: yield* pick("agent", config.providers.agent),
-    optimizer: yield* pick("optimizer", config.providers.optimizer),
-    evaluator: yield* pick("evaluator", config.providers.evaluator)
+    agent: yield* build("agent"),
+    optimizer: yield* build("optimizer"),
+    evaluator: yield* build("evaluator")
   }
 })
 
-/** LanguageModel + Budget for a run. */
-export const languageModelLayer = (config: RunConfig) =>
-  Layer.effect(
+/** Per-role defaults: the run seed everywhere, temperature and max tokens as the provider config says. */
+export const roleDefaultsFor = (config: RunConfig): RoleDefaultsByRole => {
+  const d = defaultRoleDefaults(config.seed)
+  const pick = (role: Role) => {
+    const p = config.providers[role]
+    return {
+      ...d[role],
+      ...(p?.temperature !== undefined ? { temperature: p.temperature } : {}),
+      ...(p?.maxTokens !== undefined ? { maxTokens: p.maxTokens } : {})
+    }
+  }
+  return { agent: pick("agent"), optimizer: pick("optimizer"), evaluator: pick("evaluator") }
+}
+
+/** LanguageModel + Budget (+ the call cache) for a run. */
+export const languageModelLayer = (config: RunConfig) => {
+  const cache = cacheSettings(config)
+  return Layer.effect(
     LanguageModel,
-    Effect.flatMap(clientsFor(config), (clients) =>
-      LanguageModel.make(clients, defaultRoleDefaults(config.seed))
-    )
-  ).pipe(Layer.provideMerge(Budget.layer))
+    Effect.flatMap(clientsFor(config), (clients) => LanguageModel.make(clients, roleDefaultsFor(config)))
+  ).pipe(Layer.provide(CallCache.layer(cache.path, cache.mode)), Layer.provideMerge(Budget.layer))
+}

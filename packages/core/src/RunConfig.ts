@@ -8,7 +8,16 @@ export const ProviderConfig = Schema.Struct({
   /** Name of the environment variable holding the API key (the key itself is never stored). */
   apiKeyEnv: Schema.optional(Schema.String),
   temperature: Schema.optional(Schema.Number),
-  maxTokens: Schema.optional(Schema.Number)
+  maxTokens: Schema.optional(Schema.Number),
+  /** Fields merged into every request body, e.g. `{"top_k": 20}` or a "thinking off" switch. */
+  extraBody: Schema.optional(Schema.Record(Schema.String, Schema.Unknown)),
+  timeoutMs: Schema.optional(Schema.Number),
+  maxRetries: Schema.optional(Schema.Int),
+  /** Requests in flight at once for this provider. */
+  concurrency: Schema.optional(Schema.Int),
+  /** Optional requests-per-minute and tokens-per-minute limits. */
+  rpm: Schema.optional(Schema.Number),
+  tpm: Schema.optional(Schema.Number)
 })
 export type ProviderConfig = typeof ProviderConfig.Type
 
@@ -21,6 +30,13 @@ export const RunConfig = Schema.Struct({
   testSize: Schema.optional(Schema.Int),
   concurrency: Schema.Int,
   dataDir: Schema.optional(Schema.String),
+  /** The call cache: a SQLite file and a mode (see packages/core/src/cache/README.md). */
+  cache: Schema.optional(
+    Schema.Struct({
+      path: Schema.optional(Schema.String),
+      mode: Schema.optional(Schema.Literals(["read-write", "replay", "record-fresh", "off"]))
+    })
+  ),
   providers: Schema.Struct({
     agent: Schema.optional(ProviderConfig),
     optimizer: Schema.optional(ProviderConfig),

@@ -11,7 +11,7 @@ import {
 } from "@maspo/core"
 import { Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
-import { concurrencyFlag, configFlag, masFlag, outFlag, seedFlag, taskFlag } from "../flags.ts"
+import { concurrencyFlag, providerFlags, configFlag, masFlag, outFlag, seedFlag, taskFlag } from "../flags.ts"
 import { readJsonAs, writeJson, writeJsonl } from "../output.ts"
 import { languageModelLayer } from "../providers.ts"
 import { lookupTask, lookupTopology } from "../registry.ts"
@@ -29,6 +29,7 @@ const flags = {
     Flag.optional
   ),
   concurrency: concurrencyFlag,
+  ...providerFlags,
   prompts: Flag.File("prompts").pipe(
     Flag.withDescription("PromptSet JSON (agent id -> prompt); agents not listed keep their seed prompt"),
     Flag.optional

@@ -22,7 +22,7 @@ import {
 } from "@maspo/core"
 import { Console, Effect, FileSystem, Option, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
-import { concurrencyFlag, configFlag, masFlag, outFlag, seedFlag, taskFlag } from "../flags.ts"
+import { concurrencyFlag, providerFlags, configFlag, masFlag, outFlag, seedFlag, taskFlag } from "../flags.ts"
 import { optimizerLayer, systemLayer } from "../layers.ts"
 import { readJsonAs, writeJson, writeJsonl } from "../output.ts"
 import { lookupTask, lookupTopology } from "../registry.ts"
@@ -37,6 +37,7 @@ const flags = {
   mas: masFlag,
   seed: seedFlag,
   concurrency: concurrencyFlag,
+  ...providerFlags,
   out: outFlag,
   preset: Flag.Literals("preset", ["maspo", "paper"]).pipe(
     Flag.withDescription(
@@ -151,7 +152,12 @@ export const optimizeCommand = Command.make(
       seed: run.seed,
       concurrency: run.concurrency
     }
-    const identity = stableHash({ run: { ...run, concurrency: 0 }, config, pool: pool.map((i) => i.id) })
+    // Concurrency and the cache do not change results, so a run may resume or replay with other values.
+    const identity = stableHash({
+      run: { ...run, concurrency: 0, cache: undefined },
+      config,
+      pool: pool.map((i) => i.id)
+    })
 
     let start = initialState(optimizeInput)
     if (input.resume && (yield* fs.exists(checkpointFile))) {

@@ -341,6 +341,9 @@ export const startServer = (options: ServerOptions): Promise<ServerHandle> => {
         data: models.map((id) => ({ id, object: "model", created: 0, owned_by: "maspo" }))
       })
     }
+    // Not part of the OpenAI API: lets tests and users see what was served and which faults fired.
+    if (req.method === "GET" && path === "/maspo/stats")
+      return sendJson(res, 200, { ...stats, faults: { ...stats.faults } })
     remember({ atMs, method: req.method ?? "", path: req.url ?? "", outcome: "not_found" })
     req.resume()
     sendJson(res, 404, apiError(`no route ${req.method} ${path}`, "invalid_request_error", "not_found"))

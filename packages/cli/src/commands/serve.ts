@@ -1,0 +1,82 @@
+import { serverScoped } from "@maspo/core/openai"
+import { SIM_MODEL, simResponse } from "@maspo/core/sim"
+import { Config, Console, Effect, Option, Redacted } from "effect"
+import { Command, Flag } from "effect/cli"
+
+const rate = (name: string, what: string) =>
+  Flag.Finite(name).pipe(
+    Flag.withDescription(`Fraction of chat requests answered with ${what} (default 0)`),
+    Flag.withDefault(0)
+  )
+
+const flags = {
+  port: Flag.Int("port").pipe(
+    Flag.withDescription("Loopback port (0 = any free port)"),
+    Flag.withDefault(8911)
+  ),
+  rate429: rate("rate-429", "429 Too Many Requests (with Retry-After)"),
+  rate500: rate("rate-500", "500 Internal Server Error"),
+  rateStall: rate("rate-stall", "no response at all (a stalled connection)"),
+  rateMalformed: rate("rate-malformed", "a malformed 200 body"),
+  latencyMs: Flag.Int("latency-ms").pipe(
+    Flag.withDescription("Added before every answer"),
+    Flag.withDefault(0)
+  ),
+  stallMs: Flag.Int("stall-ms").pipe(
+    Flag.withDescription("How long a stalled request is held open"),
+    Flag.withDefault(60_000)
+  ),
+  retryAfter: Flag.Finite("retry-after").pipe(
+    Flag.withDescription("Seconds sent in Retry-After with a 429 (fractions go in retry-after-ms)"),
+    Flag.withDefault(1)
+  ),
+  faultSeed: Flag.Int("fault-seed").pipe(
+    Flag.withDescription("Seed of the fault draws"),
+    Flag.withDefault(0)
+  ),
+  apiKeyEnv: Flag.String("api-key-env").pipe(
+    Flag.withDescription(
+      "Require `Authorization: Bearer <key>` with the key held in this environment variable"
+    ),
+    Flag.optional
+  )
+}
+
+export const serveCommand = Command.make(
+  "serve",
+  flags,
+  Effect.fn("maspo.serve")(function* (input) {
+    const authToken = Option.isSome(input.apiKeyEnv)
+      ? Redacted.value(yield* Config.Redacted(input.apiKeyEnv.value))
+      : undefined
+    const handle = yield* serverScoped({
+      answer: (request) => Promise.resolve(simResponse(request)),
+      port: input.port,
+      models: [SIM_MODEL],
+      rate429: input.rate429,
+      rate500: input.rate500,
+      rateStall: input.rateStall,
+      rateMalformed: input.rateMalformed,
+      latencyMs: input.latencyMs,
+      stallMs: input.stallMs,
+      retryAfterSeconds: input.retryAfter,
+      faultSeed: input.faultSeed,
+      ...(authToken !== undefined ? { authToken } : {})
+    })
+    yield* Console.log(
+      `maspo serve: embedded simulator at ${handle.url} (model ${SIM_MODEL}); Ctrl-C stops it`
+    )
+    return yield* Effect.never
+  }, Effect.scoped)
+).pipe(
+  Command.withDescription(
+    "An OpenAI-compatible server (POST /v1/chat/completions, GET /v1/models) on 127.0.0.1 answering with the embedded simulator, with optional fault injection"
+  ),
+  Command.withExamples([
+    { command: "maspo serve --port 8911", description: "Serve the simulator" },
+    {
+      command: "maspo serve --rate-429 0.1 --rate-500 0.05 --rate-malformed 0.05 --latency-ms 20",
+      description: "Serve with injected faults"
+    }
+  ])
+)
