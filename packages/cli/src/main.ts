@@ -5,11 +5,12 @@ import { Command } from "effect/cli"
 import { evalCommand } from "./commands/eval.ts"
 import { optimizeCommand } from "./commands/optimize.ts"
 import { serveCommand } from "./commands/serve.ts"
+import { cacheCommand } from "./commands/cache.ts"
 import { reportErrors } from "./errors.ts"
 
 const maspo = Command.make("maspo").pipe(
   Command.withDescription("Joint prompt optimization for LLM multi-agent systems (MASPO), measured honestly"),
-  Command.withSubcommands([evalCommand, optimizeCommand, serveCommand])
+  Command.withSubcommands([evalCommand, optimizeCommand, serveCommand, cacheCommand])
 )
 
 maspo.pipe(

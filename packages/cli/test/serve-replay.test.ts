@@ -102,8 +102,16 @@ describe("maspo serve + OpenAI-compatible provider + call cache", () => {
       expect(stats.faults[kind], kind).toBeGreaterThan(0)
     await clean.stop()
     await faulty.stop()
+    // Publish the live run's cache as an export and replay from a fresh cache built from it alone.
+    const pub = join(work, "published.jsonl.gz")
+    expect(
+      (await runCli(["cache", "export", pub, "--cache", join(work, "a.sqlite")], { cwd: work })).code
+    ).toBe(0)
+    expect(
+      (await runCli(["cache", "import", pub, "--cache", join(work, "d.sqlite")], { cwd: work })).code
+    ).toBe(0)
     const c = await runCli(
-      [...SMALL_SEARCH, ...provider(clean.url, join(work, "a.sqlite"), "replay"), "--out", join(work, "c")],
+      [...SMALL_SEARCH, ...provider(clean.url, join(work, "d.sqlite"), "replay"), "--out", join(work, "c")],
       { cwd: work, env }
     )
     expect(c.stderr).toBe("")
