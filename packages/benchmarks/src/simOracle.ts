@@ -60,7 +60,7 @@ const wrongMath = (gold: string): string => {
 /** The reference solution with every function body replaced by a wrong return. */
 const wrongCode = (item: TaskItem): string => {
   const name =
-    (item.meta?.entry_point as string | undefined) ?? /def\s+(\w+)/.exec(item.gold)?.[1] ?? "solution"
+    (item.meta?.entryPoint as string | undefined) ?? /def\s+(\w+)/.exec(item.gold)?.[1] ?? "solution"
   return `def ${name}(*args, **kwargs):\n    return None`
 }
 

@@ -59,3 +59,23 @@ export const providerFlags = {
     Flag.optional
   )
 }
+
+/** Where datasets are read from and how they are split. */
+export const dataFlags = {
+  dataDir: Flag.String("data-dir").pipe(
+    Flag.withDescription(
+      "Directory holding the datasets (default: $MASPO_DATA_DIR, else ../shared/datasets)"
+    ),
+    Flag.optional
+  ),
+  split: Flag.Literals("split", ["heldout", "paper"]).pipe(
+    Flag.withDescription(
+      "heldout (default): a seeded optimization pool disjoint from the test items; paper: the pool is drawn from the test file and the whole file is tested, as the paper's released code does (for comparison only)"
+    ),
+    Flag.optional
+  ),
+  splitSeed: Flag.Int("split-seed").pipe(
+    Flag.withDescription("Seed of the pool/test split (default 0, the same for every run seed)"),
+    Flag.optional
+  )
+}

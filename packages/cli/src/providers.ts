@@ -6,6 +6,7 @@ import {
   type LanguageModelClient,
   type ProviderConfig,
   type Role,
+  type RoleClients,
   type RoleDefaultsByRole,
   ROLES,
   type RunConfig
@@ -61,9 +62,9 @@ const openAiFor = (role: Role, p: ProviderConfig, seed: number) =>
   })
 
 /** One client per role from the run config (the simulator for roles with no provider), behind the cache. */
-export const clientsFor = Effect.fn("clientsFor")(function* (config: RunConfig) {
+export const clientsFor = Effect.fn("clientsFor")(function* (config: RunConfig, simulator?: RoleClients) {
   const cache = yield* CallCache
-  const sim = simClients()
+  const sim = simulator ?? simClients()
   const build = (role: Role): Effect.Effect<LanguageModelClient, InputError> => {
     const p = config.providers[role]
     const base =
@@ -92,10 +93,12 @@ export const roleDefaultsFor = (config: RunConfig): RoleDefaultsByRole => {
 }
 
 /** LanguageModel + Budget (+ the call cache) for a run. */
-export const languageModelLayer = (config: RunConfig) => {
+export const languageModelLayer = (config: RunConfig, simulator?: RoleClients) => {
   const cache = cacheSettings(config)
   return Layer.effect(
     LanguageModel,
-    Effect.flatMap(clientsFor(config), (clients) => LanguageModel.make(clients, roleDefaultsFor(config)))
+    Effect.flatMap(clientsFor(config, simulator), (clients) =>
+      LanguageModel.make(clients, roleDefaultsFor(config))
+    )
   ).pipe(Layer.provide(CallCache.layer(cache.path, cache.mode)), Layer.provideMerge(Budget.layer))
 }

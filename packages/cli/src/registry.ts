@@ -1,49 +1,137 @@
-import { deriveSeed, InputError, type Task, type TaskItem, type TopologySpec } from "@maspo/core"
-import { arithTask, generateArithItems, SIM_TOPOLOGIES } from "@maspo/core/sim"
+import {
+  deriveSeed,
+  InputError,
+  type RoleClients,
+  type RunConfig,
+  type Task,
+  type TaskItem,
+  type TopologySpec
+} from "@maspo/core"
+import { arithTestItems, arithTask, generateArithItems, SIM_TOPOLOGIES, simClients } from "@maspo/core/sim"
+import {
+  choiceTask,
+  DATASET_NAMES,
+  DATASETS,
+  type DatasetName,
+  DEFAULT_POOL_SIZE,
+  DEFAULT_SPLIT_SEED,
+  humanEvalEtTask,
+  loadSplit,
+  mathTask,
+  mbppTask,
+  resolveDataDir,
+  topologiesFor,
+  withOracle
+} from "@maspo/benchmarks"
 import { Effect } from "effect"
 
-/** Everything the CLI needs to run a task: its scorer, its items and the topologies it supports. */
-export interface TaskEntry {
+/** Which items a run optimizes on and tests on, recorded in every run's output. */
+export interface SplitRecord {
+  readonly dataset: string
+  readonly mode: "heldout" | "paper" | "generated"
+  readonly seed: number
+  readonly dataDir?: string
+  readonly poolIds: ReadonlyArray<string>
+  readonly testIds: ReadonlyArray<string>
+}
+
+/** A task ready to run: its scorer, its split, its topologies and the simulator that can answer it. */
+export interface OpenedTask {
   readonly task: Task
   readonly description: string
-  /** Held-out test items (the first `n` when given). */
-  readonly testItems: (n: number | undefined) => Effect.Effect<ReadonlyArray<TaskItem>, InputError>
-  /** The optimization pool for a run seed, disjoint from the test items. */
-  readonly poolItems: (seed: number, size: number) => Effect.Effect<ReadonlyArray<TaskItem>, InputError>
+  /** All held-out test items (commands take the first n). Labeled pool (the optimize command strips labels before the optimizer sees it). */
+  readonly pool: ReadonlyArray<TaskItem>
+  readonly test: ReadonlyArray<TaskItem>
+  readonly split: SplitRecord
   readonly topologies: Readonly<Record<string, TopologySpec>>
+  /** What the embedded simulator plays for this task (an oracle for the real datasets). */
+  readonly simulator: RoleClients
 }
 
-/** The simulator's synthetic test set is fixed, like a dataset file: the same items for every run seed. */
-const ARITH_TEST_SEED = 20_260_001
-const ARITH_TEST_SIZE = 500
+export const TASK_NAMES: ReadonlyArray<string> = ["arith", ...DATASET_NAMES]
 
-const arith: TaskEntry = {
-  task: arithTask,
-  description: "synthetic multi-step arithmetic, answered by the embedded simulator",
-  testItems: (n) =>
-    Effect.succeed(
-      generateArithItems(ARITH_TEST_SEED, Math.min(n ?? ARITH_TEST_SIZE, ARITH_TEST_SIZE), "test")
-    ),
-  // Pool items come from their own generator stream and split name, so they never coincide with test items.
-  poolItems: (seed, size) => Effect.succeed(generateArithItems(deriveSeed(seed, "arith-pool"), size, "pool")),
-  topologies: SIM_TOPOLOGIES
+const taskFor = (name: DatasetName): Task => {
+  switch (DATASETS[name].kind) {
+    case "math":
+      return mathTask(name)
+    case "choice":
+      return choiceTask(name)
+    default:
+      return name === "mbpp" ? mbppTask() : humanEvalEtTask()
+  }
 }
 
-export const TASKS: Readonly<Record<string, TaskEntry>> = { arith }
-
-export const lookupTask = (name: string): Effect.Effect<TaskEntry, InputError> => {
-  const entry = TASKS[name]
-  return entry
-    ? Effect.succeed(entry)
-    : Effect.fail(
-        new InputError({
-          source: "--task",
-          message: `unknown task '${name}'; known: ${Object.keys(TASKS).join(", ")}`
-        })
-      )
+const DESCRIPTIONS: Readonly<Record<string, string>> = {
+  arith: "synthetic multi-step arithmetic, answered by the embedded simulator",
+  math500: "MATH-500 (math, \\boxed{} answers)",
+  "agieval-math": "AGIEval-MATH level 5 (math, \\boxed{} answers)",
+  aqua: "AQuA-RAT (multiple choice A-E)",
+  gpqa: "GPQA-Diamond (multiple choice A-D)",
+  mbpp: "MBPP sanitized (Python, executed against its tests)",
+  "humaneval-et": "HumanEval-ET (Python, executed against the extended tests)"
 }
 
-export const lookupTopology = (entry: TaskEntry, name: string): Effect.Effect<TopologySpec, InputError> => {
+/**
+ * Opens a task for a run. The simulator's test set is fixed (500 generated items) and its pool comes
+ * from the run seed; a dataset's split comes from the data-split seed (default 0, the same for every
+ * run seed, so test sets are comparable across seeds) and is disjoint unless `paper` mode is asked for.
+ */
+export const openTask = Effect.fn("openTask")(function* (
+  config: RunConfig,
+  poolSize: number = DEFAULT_POOL_SIZE
+) {
+  const name = config.task
+  if (name === "arith") {
+    const test = arithTestItems()
+    // Pool items come from their own generator stream and split name, so they never coincide with test items.
+    const pool = generateArithItems(deriveSeed(config.seed, "arith-pool"), poolSize, "pool")
+    return {
+      task: arithTask,
+      description: DESCRIPTIONS.arith!,
+      pool,
+      test,
+      split: {
+        dataset: "arith",
+        mode: "generated",
+        seed: config.seed,
+        poolIds: pool.map((i) => i.id),
+        testIds: test.map((i) => i.id)
+      },
+      topologies: SIM_TOPOLOGIES,
+      simulator: simClients()
+    } satisfies OpenedTask
+  }
+  if (!(DATASET_NAMES as ReadonlyArray<string>).includes(name))
+    return yield* new InputError({
+      source: "--task",
+      message: `unknown task '${name}'; known: ${TASK_NAMES.join(", ")}`
+    })
+  const dataset = name as DatasetName
+  const dataDir = resolveDataDir(config.dataDir)
+  const seed = config.split?.seed ?? DEFAULT_SPLIT_SEED
+  const mode = config.split?.mode ?? "heldout"
+  const split = yield* loadSplit(dataset, dataDir, { seed, poolSize, mode })
+  const test = split.test
+  const kind = DATASETS[dataset].kind
+  return {
+    task: taskFor(dataset),
+    description: DESCRIPTIONS[dataset]!,
+    pool: split.pool,
+    test,
+    split: {
+      dataset,
+      mode,
+      seed,
+      dataDir,
+      poolIds: split.pool.map((i) => i.id),
+      testIds: test.map((i) => i.id)
+    },
+    topologies: topologiesFor(kind as "math" | "choice" | "code"),
+    simulator: withOracle(simClients(), [...split.pool, ...split.test], kind)
+  } satisfies OpenedTask
+})
+
+export const lookupTopology = (entry: OpenedTask, name: string): Effect.Effect<TopologySpec, InputError> => {
   const spec = entry.topologies[name]
   return spec
     ? Effect.succeed(spec)

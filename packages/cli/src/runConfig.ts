@@ -11,6 +11,7 @@ const PartialRunConfig = Schema.Struct({
   concurrency: Schema.optional(Schema.Int),
   dataDir: Schema.optional(Schema.String),
   cache: RunConfigSchema.fields.cache,
+  split: RunConfigSchema.fields.split,
   providers: Schema.optional(RunConfigSchema.fields.providers)
 })
 
@@ -27,6 +28,9 @@ export interface RunConfigOverrides {
   readonly set?: Option.Option<Record<string, string>>
   readonly cache?: Option.Option<string>
   readonly cacheMode?: Option.Option<"read-write" | "replay" | "record-fresh" | "off">
+  readonly dataDir?: Option.Option<string>
+  readonly split?: Option.Option<"heldout" | "paper">
+  readonly splitSeed?: Option.Option<number>
 }
 
 /** A `--set` value: JSON when it parses (numbers, booleans, objects), else the text itself. */
@@ -85,6 +89,12 @@ export const resolveRunConfig = Effect.fn("resolveRunConfig")(function* (flags: 
   if (cache) setPath(draft, "cache.path", cache.value)
   const cacheMode = pick(flags.cacheMode)
   if (cacheMode) setPath(draft, "cache.mode", cacheMode.value)
+  const dataDir = pick(flags.dataDir)
+  if (dataDir) setPath(draft, "dataDir", dataDir.value)
+  const split = pick(flags.split)
+  if (split) setPath(draft, "split.mode", split.value)
+  const splitSeed = pick(flags.splitSeed)
+  if (splitSeed) setPath(draft, "split.seed", splitSeed.value)
   const sets = pick(flags.set)
   for (const [path, value] of Object.entries(sets?.value ?? {})) setPath(draft, path, parseSetValue(value))
   // A provider given without a kind is a real one when it names a model or an endpoint, else the simulator.

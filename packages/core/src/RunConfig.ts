@@ -30,6 +30,17 @@ export const RunConfig = Schema.Struct({
   testSize: Schema.optional(Schema.Int),
   concurrency: Schema.Int,
   dataDir: Schema.optional(Schema.String),
+  /**
+   * How a dataset is split into the optimization pool and the test items. `heldout` (default): a
+   * seeded pool disjoint from the test items. `paper`: the pool is drawn from the test file and the
+   * test set is the whole file, as the paper's released code does (for comparison only).
+   */
+  split: Schema.optional(
+    Schema.Struct({
+      seed: Schema.optional(Schema.Int),
+      mode: Schema.optional(Schema.Literals(["heldout", "paper"]))
+    })
+  ),
   /** The call cache: a SQLite file and a mode (see packages/core/src/cache/README.md). */
   cache: Schema.optional(
     Schema.Struct({

@@ -11,13 +11,20 @@ import {
 } from "@maspo/core"
 import { Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
-import { concurrencyFlag, providerFlags, configFlag, masFlag, outFlag, seedFlag, taskFlag } from "../flags.ts"
+import {
+  concurrencyFlag,
+  dataFlags,
+  providerFlags,
+  configFlag,
+  masFlag,
+  outFlag,
+  seedFlag,
+  taskFlag
+} from "../flags.ts"
 import { readJsonAs, writeJson, writeJsonl } from "../output.ts"
-import { languageModelLayer } from "../providers.ts"
-import { lookupTask, lookupTopology } from "../registry.ts"
+import { lookupTopology, openTask } from "../registry.ts"
+import { systemLayer } from "../layers.ts"
 import { resolveRunConfig } from "../runConfig.ts"
-import { MasExecutor } from "@maspo/core"
-import { Layer } from "effect"
 
 const flags = {
   config: configFlag,
@@ -30,6 +37,7 @@ const flags = {
   ),
   concurrency: concurrencyFlag,
   ...providerFlags,
+  ...dataFlags,
   prompts: Flag.File("prompts").pipe(
     Flag.withDescription("PromptSet JSON (agent id -> prompt); agents not listed keep their seed prompt"),
     Flag.optional
@@ -42,7 +50,7 @@ export const evalCommand = Command.make(
   flags,
   Effect.fn("maspo.eval")(function* (input) {
     const config = yield* resolveRunConfig(input)
-    const entry = yield* lookupTask(config.task)
+    const entry = yield* openTask(config)
     const topology = yield* makeTopology(yield* lookupTopology(entry, config.topology))
     const given = Option.isSome(input.prompts)
       ? yield* readJsonAs(PromptSet)(input.prompts.value)
@@ -56,7 +64,7 @@ export const evalCommand = Command.make(
           })
       )
     )
-    const items = yield* entry.testItems(config.testSize === 0 ? undefined : config.testSize)
+    const items = config.testSize ? entry.test.slice(0, config.testSize) : entry.test
     const out = Option.getOrElse(
       input.out,
       () => `.maspo/runs/eval-${config.task}-${config.topology}-seed${config.seed}`
@@ -68,7 +76,7 @@ export const evalCommand = Command.make(
       })
       const budget = yield* (yield* Budget).report
       return { result, budget }
-    }).pipe(Effect.provide(MasExecutor.layer.pipe(Layer.provideMerge(languageModelLayer(config)))))
+    }).pipe(Effect.provide(systemLayer(config, entry.simulator)))
 
     const { result: r, budget } = result
     yield* writeJsonl(
@@ -83,6 +91,7 @@ export const evalCommand = Command.make(
       correct: r.correct,
       accuracy: r.accuracy,
       ci95: r.ci95,
+      split: { ...entry.split, testIds: items.map((i) => i.id) },
       prompts,
       budget
     })

@@ -22,10 +22,19 @@ import {
 } from "@maspo/core"
 import { Console, Effect, FileSystem, Option, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
-import { concurrencyFlag, providerFlags, configFlag, masFlag, outFlag, seedFlag, taskFlag } from "../flags.ts"
+import {
+  concurrencyFlag,
+  dataFlags,
+  providerFlags,
+  configFlag,
+  masFlag,
+  outFlag,
+  seedFlag,
+  taskFlag
+} from "../flags.ts"
 import { optimizerLayer, systemLayer } from "../layers.ts"
 import { readJsonAs, writeJson, writeJsonl } from "../output.ts"
-import { lookupTask, lookupTopology } from "../registry.ts"
+import { lookupTopology, openTask } from "../registry.ts"
 import { resolveRunConfig } from "../runConfig.ts"
 
 const optional = <A>(flag: Flag.Flag<A>, description: string) =>
@@ -38,6 +47,7 @@ const flags = {
   seed: seedFlag,
   concurrency: concurrencyFlag,
   ...providerFlags,
+  ...dataFlags,
   out: outFlag,
   preset: Flag.Literals("preset", ["maspo", "paper"]).pipe(
     Flag.withDescription(
@@ -134,9 +144,9 @@ export const optimizeCommand = Command.make(
     const fs = yield* FileSystem.FileSystem
     const run = yield* resolveRunConfig({ ...input, n: Option.none() })
     const config = yield* resolveOptimizerConfig(input)
-    const entry = yield* lookupTask(run.task)
+    const entry = yield* openTask(run, config.poolSize)
     const topology = yield* makeTopology(yield* lookupTopology(entry, run.topology))
-    const pool = yield* entry.poolItems(run.seed, config.poolSize)
+    const pool = entry.pool
     const out = Option.getOrElse(
       input.out,
       () => `.maspo/runs/optimize-${run.task}-${run.topology}-seed${run.seed}`
@@ -191,16 +201,20 @@ export const optimizeCommand = Command.make(
             `step ${s.cursor}: ${s.log[s.log.length - 1]!.agentId} ${s.log[s.log.length - 1]!.kind}, best J ${s.log[s.log.length - 1]!.beam[0]!.score.toFixed(3)}`
           )
         )
-    }).pipe(Effect.provide(optimizerLayer(run, config)))
+    }).pipe(Effect.provide(optimizerLayer(run, config, entry.simulator)))
     if (!isFinished(optimizeInput, state)) return
 
+    yield* writeJson(`${out}/split.json`, {
+      ...entry.split,
+      testIds: input.testN > 0 ? entry.test.slice(0, input.testN).map((i) => i.id) : []
+    })
     yield* writeJson(`${out}/prompts.json`, state.prompts)
     yield* writeJsonl(`${out}/steps.jsonl`, state.log)
     yield* Console.log(`optimized prompts: ${out}/prompts.json\nstep log: ${out}/steps.jsonl`)
     yield* Console.log(formatBudget(state.budget))
 
     if (input.testN > 0) {
-      const items = yield* entry.testItems(input.testN)
+      const items = entry.test.slice(0, input.testN)
       const result = yield* Effect.gen(function* () {
         const seed = yield* evaluateSystem(topology, seedPrompts(topology), entry.task, items, {
           concurrency: run.concurrency
@@ -209,7 +223,7 @@ export const optimizeCommand = Command.make(
           concurrency: run.concurrency
         })
         return { seed, best, budget: yield* (yield* Budget).report }
-      }).pipe(Effect.provide(systemLayer(run)))
+      }).pipe(Effect.provide(systemLayer(run, entry.simulator)))
       const diff = pairedBootstrap(
         result.best.scored.map((s) => s.score),
         result.seed.scored.map((s) => s.score),

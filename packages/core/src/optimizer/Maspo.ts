@@ -343,6 +343,6 @@ export const runMaspo = Effect.fn("runMaspo")(function* <E = never, R = never>(
 export const isFinished = (input: OptimizeInput, state: OptimizerState): boolean =>
   state.cursor >= schedule(input.topology, input.config).length
 
-/** Items as the optimizer sees them: without labels. */
+/** Items as the optimizer sees them: without labels, nor the task payload (a code item's tests). */
 export const stripLabels = (items: ReadonlyArray<TaskItem>): Array<TaskItem> =>
-  items.map((i) => ({ ...i, gold: "" }))
+  items.map((i) => ({ id: i.id, question: i.question, gold: "" }))

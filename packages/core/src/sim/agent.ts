@@ -1,6 +1,7 @@
 import { parseContext } from "../protocol.ts"
 import { unitFromParts } from "../random.ts"
 import { type DirectiveId, directivesOf } from "./directives.ts"
+import { isBareOutput } from "./judge.ts"
 import { type ArithProblem, chainValues, difficulty, extractArith, parseProblem } from "./items.ts"
 import {
   detectProb,
@@ -161,17 +162,13 @@ export const agentReply = (content: string, ctx: AgentContext): string => {
 export const compress = (output: string, maxWords: number): string => {
   const answer = extractArith(output)
   const listed = /Intermediate results: ((?:-?\d+, )*-?\d+)\./.exec(output)
-  const stripped = output
-    .replace(/<\/?answer>/g, "")
-    .replace(/\(revision \d+\)/, "")
-    .trim()
   const steps = output.match(/^Step \d+:/gm)?.length ?? 0
   const summary =
     answer === undefined
       ? "No answer given."
       : listed
         ? `Values ${listed[1]}; answer ${answer}.`
-        : /^-?\d+$/.test(stripped)
+        : isBareOutput(output)
           ? `Answer ${answer} with no working shown.`
           : steps > 0
             ? `Worked solution in ${steps} steps; answer ${answer}.`

@@ -7,7 +7,8 @@ import type { SimParams } from "./model.ts"
 /**
  * The evaluator role: a noisy pairwise oracle. It prefers the correct output with probability
  * `judgeAccuracy` when exactly one is correct; on a tie it answers "A" with probability
- * `positionBias`, otherwise prefers the shorter output with probability 0.5 + `brevityBias`.
+ * `positionBias`, otherwise prefers a bare answer over a worked one with probability 0.5 +
+ * `brevityBias` (a crisp answer looks confident), and is indifferent between two worked outputs.
  */
 export const judgeReply = (content: string, seed: number, sampleIndex: number, params: SimParams): string => {
   const request = parsePairwiseRequest(content)
@@ -21,7 +22,17 @@ export const judgeReply = (content: string, seed: number, sampleIndex: number, p
   if (ra !== rb) return u < params.judgeAccuracy === ra ? "A" : "B"
   if (u < params.positionBias) return "A"
   const v = (u - params.positionBias) / (1 - params.positionBias)
-  if (request.a.length === request.b.length) return v < 0.5 ? "A" : "B"
-  const shorterIsA = request.a.length < request.b.length
-  return v < 0.5 + params.brevityBias === shorterIsA ? "A" : "B"
+  const ba = isBareOutput(request.a)
+  const bb = isBareOutput(request.b)
+  if (ba === bb) return v < 0.5 ? "A" : "B"
+  return v < 0.5 + params.brevityBias === ba ? "A" : "B"
 }
+
+/** An output that is nothing but its answer (tags and a stray revision note aside). */
+export const isBareOutput = (text: string): boolean =>
+  /^-?\d+$/.test(
+    text
+      .replace(/<\/?answer>/g, "")
+      .replace(/\(revision \d+\)/, "")
+      .trim()
+  )

@@ -11,7 +11,7 @@ export interface SimParams {
   readonly judgeAccuracy: number
   /** On a tie, P(the judge answers "A" whatever the outputs). */
   readonly positionBias: number
-  /** On a tie, P(preferring the shorter output) - 0.5. */
+  /** On a tie between a bare answer and a worked output, P(preferring the bare one) - 0.5. */
   readonly brevityBias: number
   /** P(an output without answer tags ends with a stray number that extraction picks up). */
   readonly strayNumberRate: number
@@ -29,7 +29,7 @@ export interface SimParams {
 export const defaultSimParams: SimParams = {
   judgeAccuracy: 0.85,
   positionBias: 0.1,
-  brevityBias: 0.2,
+  brevityBias: 0.1,
   strayNumberRate: 0.2,
   fixRate: 0.9,
   blindDetectRate: 0.05,

@@ -54,6 +54,8 @@ const readTraces = (traces: ReadonlyArray<RefineTrace>, params: SimParams): Read
     } else {
       if (!correct && !/check:/.test(t.output)) bump(add, "check_steps", 1)
       if (!correct && !/^Step \d+:/m.test(t.output)) bump(add, "step_by_step", 1)
+      // An LLM optimizer also asks for visible intermediate values when answers go wrong.
+      if (!correct && !/Intermediate results:/.test(t.output)) bump(add, "state_intermediate", 0.5)
       if (t.feedback) bump(add, "state_intermediate", 2)
       if (correct && t.output.split("\n").length > 2) bump(add, "final_only", 0.3 * params.lureWeight)
     }

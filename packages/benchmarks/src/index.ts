@@ -1,0 +1,6 @@
+export * from "./choice/index.ts"
+export * from "./code/index.ts"
+export * from "./datasets/index.ts"
+export * from "./math/index.ts"
+export * from "./simOracle.ts"
+export * from "./topologies.ts"
