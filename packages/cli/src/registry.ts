@@ -142,3 +142,11 @@ export const lookupTopology = (entry: OpenedTask, name: string): Effect.Effect<T
         })
       )
 }
+
+/** One line saying which items a run used, so a `paper` split is never mistaken for a held-out one. */
+export const describeSplit = (split: SplitRecord, testCount: number): string =>
+  split.mode === "paper"
+    ? `split: paper (pool of ${split.poolIds.length} drawn from the ${testCount} test items: NOT held out; for comparison with the paper's code only)`
+    : split.mode === "generated"
+      ? `split: generated (pool of ${split.poolIds.length} from the run seed, fixed test set of ${testCount})`
+      : `split: heldout, seed ${split.seed} (pool of ${split.poolIds.length}, disjoint from the ${testCount} test items)`

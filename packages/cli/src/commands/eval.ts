@@ -22,7 +22,7 @@ import {
   taskFlag
 } from "../flags.ts"
 import { readJsonAs, writeJson, writeJsonl } from "../output.ts"
-import { lookupTopology, openTask } from "../registry.ts"
+import { describeSplit, lookupTopology, openTask } from "../registry.ts"
 import { systemLayer } from "../layers.ts"
 import { resolveRunConfig } from "../runConfig.ts"
 
@@ -99,6 +99,7 @@ export const evalCommand = Command.make(
       `${config.task} / ${config.topology}: accuracy ${formatPercent(r.accuracy)} (${r.correct}/${r.n}), ` +
         `95% CI [${formatPercent(r.ci95.low)}, ${formatPercent(r.ci95.high)}] (Wilson)`
     )
+    yield* Console.log(describeSplit(entry.split, items.length))
     yield* Console.log(formatBudget(budget))
     yield* Console.log(`traces: ${out}/traces.jsonl\nsummary: ${out}/summary.json`)
   })

@@ -34,7 +34,7 @@ import {
 } from "../flags.ts"
 import { optimizerLayer, systemLayer } from "../layers.ts"
 import { readJsonAs, writeJson, writeJsonl } from "../output.ts"
-import { lookupTopology, openTask } from "../registry.ts"
+import { describeSplit, lookupTopology, openTask } from "../registry.ts"
 import { resolveRunConfig } from "../runConfig.ts"
 
 const optional = <A>(flag: Flag.Flag<A>, description: string) =>
@@ -240,7 +240,8 @@ export const optimizeCommand = Command.make(
         `  ${name.padEnd(10)} ${formatPercent(r.accuracy)} (${r.correct}/${r.n}), 95% CI [${formatPercent(r.ci95.low)}, ${formatPercent(r.ci95.high)}]`
       yield* Console.log(
         [
-          `held-out test (${items.length} items):`,
+          describeSplit(entry.split, items.length),
+          `test (${items.length} items):`,
           line("seed", result.seed),
           line("optimized", result.best),
           `  difference ${formatPercent(diff.diff)}, paired bootstrap 95% CI [${formatPercent(diff.ci.low)}, ${formatPercent(diff.ci.high)}]`,
