@@ -18,7 +18,8 @@ import {
   runMaspo,
   seedPrompts,
   stableHash,
-  stripLabels
+  stripLabels,
+  type RunConfig
 } from "@maspo/core"
 import { Console, Effect, FileSystem, Option, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
@@ -91,7 +92,21 @@ const flags = {
   resume: Flag.Boolean("resume").pipe(
     Flag.withDescription("Continue from the checkpoint in --out"),
     Flag.withDefault(false)
+  ),
+  selfOptimized: Flag.Boolean("self-optimized").pipe(
+    Flag.withDescription(
+      "Table 2's self-optimized ablation: the optimizer and evaluator roles use the agent's provider and model"
+    ),
+    Flag.withDefault(false)
   )
+}
+
+/** The agent's provider for every role (each role keeps its own temperature and token defaults). */
+export const selfOptimized = (run: RunConfig): RunConfig => {
+  const agent = run.providers.agent
+  if (agent === undefined) return { ...run, providers: {} }
+  const { temperature: _t, maxTokens: _m, ...shared } = agent
+  return { ...run, providers: { agent, optimizer: shared, evaluator: shared } }
 }
 
 type Input = { readonly [K in keyof typeof flags]: (typeof flags)[K] extends Flag.Flag<infer A> ? A : never }
@@ -142,7 +157,8 @@ export const optimizeCommand = Command.make(
   flags,
   Effect.fn("maspo.optimize")(function* (input) {
     const fs = yield* FileSystem.FileSystem
-    const run = yield* resolveRunConfig({ ...input, n: Option.none() })
+    const resolved = yield* resolveRunConfig({ ...input, n: Option.none() })
+    const run = input.selfOptimized ? selfOptimized(resolved) : resolved
     const config = yield* resolveOptimizerConfig(input)
     const entry = yield* openTask(run, config.poolSize)
     const topology = yield* makeTopology(yield* lookupTopology(entry, run.topology))

@@ -1,0 +1,88 @@
+import { afterAll, describe, expect, it } from "@effect/vitest"
+import { spawn } from "node:child_process"
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { createRequire } from "node:module"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath, pathToFileURL } from "node:url"
+import { SeededRng } from "@maspo/core"
+import { runCli } from "./cliProcess.ts"
+
+/** `maspo optimize` killed with SIGKILL mid-run and resumed ends exactly as an uninterrupted run. */
+
+const work = mkdtempSync(join(tmpdir(), "maspo-resume-"))
+afterAll(() => rmSync(work, { recursive: true, force: true }))
+
+const main = fileURLToPath(new URL("../src/main.ts", import.meta.url))
+const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm")).href
+const ARGS = [
+  "optimize",
+  "--task",
+  "arith",
+  "--mas",
+  "sequential",
+  "--seed",
+  "4",
+  "--rounds",
+  "2",
+  "--test-n",
+  "0"
+]
+
+const cursorOf = (dir: string): number | undefined => {
+  const file = join(dir, "checkpoint.json")
+  if (!existsSync(file)) return undefined
+  try {
+    return (JSON.parse(readFileSync(file, "utf8")) as { state: { cursor: number } }).state.cursor
+  } catch {
+    return undefined
+  }
+}
+
+/** Starts a run and SIGKILLs it once its checkpoint has passed `step`; resolves with the cursor it died at. */
+const runAndKill = (dir: string, step: number) =>
+  new Promise<number | undefined>((resolve) => {
+    const child = spawn(process.execPath, ["--import", tsxLoader, main, ...ARGS, "--out", dir, "--resume"], {
+      stdio: "ignore"
+    })
+    const timer = setInterval(() => {
+      const cursor = cursorOf(dir)
+      if (cursor !== undefined && cursor >= step) {
+        clearInterval(timer)
+        child.kill("SIGKILL")
+      }
+    }, 5)
+    child.on("exit", () => {
+      clearInterval(timer)
+      resolve(cursorOf(dir))
+    })
+  })
+
+const read = (dir: string, f: string) => readFileSync(join(dir, f), "utf8")
+
+describe("resume after a kill", () => {
+  it("identical prompts, step log and budget after SIGKILLs at random steps", async () => {
+    const whole = join(work, "whole")
+    expect((await runCli([...ARGS, "--out", whole], { cwd: work })).code).toBe(0)
+    const rng = new SeededRng(2026)
+    const broken = join(work, "broken")
+    const killedAt: Array<number | undefined> = []
+    // Two kills at increasing random steps (a --resume with no checkpoint yet starts afresh).
+    for (const step of [1 + rng.int(5), 7 + rng.int(5)]) {
+      killedAt.push(await runAndKill(broken, step))
+      if (existsSync(join(broken, "prompts.json"))) break
+      const cursor = cursorOf(broken)
+      expect(cursor).toBeDefined()
+    }
+    expect(killedAt[0]).toBeDefined()
+    // The first kill landed before the end (the uninterrupted run's final cursor).
+    expect(killedAt[0]!).toBeLessThan(cursorOf(whole)!)
+    const resumed = await runCli([...ARGS, "--out", broken, "--resume"], { cwd: work })
+    expect(resumed.stderr).toBe("")
+    expect(resumed.code).toBe(0)
+    for (const f of ["prompts.json", "steps.jsonl"]) expect(read(broken, f), f).toBe(read(whole, f))
+    const budget = (dir: string) =>
+      (JSON.parse(read(dir, "checkpoint.json")) as { state: { budget: unknown } }).state.budget
+    expect(budget(broken)).toEqual(budget(whole))
+  }, 180_000)
+})
