@@ -5,6 +5,7 @@ import {
   type RunConfig,
   type Task,
   type TaskItem,
+  type TaskKind,
   type TopologySpec
 } from "@maspo/core"
 import { arithTestItems, arithTask, generateArithItems, SIM_TOPOLOGIES, simClients } from "@maspo/core/sim"
@@ -23,6 +24,7 @@ import {
   topologiesFor,
   withOracle
 } from "@maspo/benchmarks"
+import { cotTopology, selfConsistencyTopology, vanillaTopology } from "@maspo/baselines"
 import { Effect } from "effect"
 
 /** Which items a run optimizes on and tests on, recorded in every run's output. */
@@ -47,6 +49,16 @@ export interface OpenedTask {
   /** What the embedded simulator plays for this task (an oracle for the real datasets). */
   readonly simulator: RoleClients
 }
+
+/** The single-agent comparison rows, runnable on every task like any topology. */
+const singleAgentTopologies = (kind: TaskKind): Readonly<Record<string, TopologySpec>> => ({
+  vanilla: vanillaTopology(kind),
+  cot: cotTopology(kind),
+  "self-consistency": selfConsistencyTopology(kind)
+})
+
+/** Not a topology: a runner of its own (answer, critique, revise), selected with `--mas self-refine`. */
+export const SELF_REFINE = "self-refine"
 
 export const TASK_NAMES: ReadonlyArray<string> = ["arith", ...DATASET_NAMES]
 
@@ -97,7 +109,7 @@ export const openTask = Effect.fn("openTask")(function* (
         poolIds: pool.map((i) => i.id),
         testIds: test.map((i) => i.id)
       },
-      topologies: SIM_TOPOLOGIES,
+      topologies: { ...SIM_TOPOLOGIES, ...singleAgentTopologies("arith") },
       simulator: simClients()
     } satisfies OpenedTask
   }
@@ -126,7 +138,7 @@ export const openTask = Effect.fn("openTask")(function* (
       poolIds: split.pool.map((i) => i.id),
       testIds: test.map((i) => i.id)
     },
-    topologies: topologiesFor(kind as "math" | "choice" | "code"),
+    topologies: { ...topologiesFor(kind as "math" | "choice" | "code"), ...singleAgentTopologies(kind) },
     simulator: withOracle(simClients(), [...split.pool, ...split.test], kind)
   } satisfies OpenedTask
 })
@@ -138,7 +150,7 @@ export const lookupTopology = (entry: OpenedTask, name: string): Effect.Effect<T
     : Effect.fail(
         new InputError({
           source: "--mas",
-          message: `task '${entry.task.name}' has no topology '${name}'; known: ${Object.keys(entry.topologies).join(", ")}`
+          message: `task '${entry.task.name}' has no topology '${name}'; known: ${[...Object.keys(entry.topologies), SELF_REFINE].join(", ")}`
         })
       )
 }

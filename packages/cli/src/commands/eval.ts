@@ -1,5 +1,6 @@
 import {
   Budget,
+  evaluateRunner,
   evaluateSystem,
   formatBudget,
   formatPercent,
@@ -22,7 +23,8 @@ import {
   taskFlag
 } from "../flags.ts"
 import { readJsonAs, writeJson, writeJsonl } from "../output.ts"
-import { describeSplit, lookupTopology, openTask } from "../registry.ts"
+import { describeSplit, lookupTopology, openTask, SELF_REFINE } from "../registry.ts"
+import { selfRefine } from "@maspo/baselines"
 import { systemLayer } from "../layers.ts"
 import { resolveRunConfig } from "../runConfig.ts"
 
@@ -42,6 +44,10 @@ const flags = {
     Flag.withDescription("PromptSet JSON (agent id -> prompt); agents not listed keep their seed prompt"),
     Flag.optional
   ),
+  refineRounds: Flag.Int("refine-rounds").pipe(
+    Flag.withDescription("Critique-and-revise rounds of --mas self-refine (it stops early at NO ISSUES)"),
+    Flag.withDefault(2)
+  ),
   out: outFlag
 }
 
@@ -51,29 +57,37 @@ export const evalCommand = Command.make(
   Effect.fn("maspo.eval")(function* (input) {
     const config = yield* resolveRunConfig(input)
     const entry = yield* openTask(config)
-    const topology = yield* makeTopology(yield* lookupTopology(entry, config.topology))
-    const given = Option.isSome(input.prompts)
-      ? yield* readJsonAs(PromptSet)(input.prompts.value)
-      : seedPrompts(topology)
-    const prompts = yield* resolvePrompts(topology, given).pipe(
-      Effect.mapError(
-        (e) =>
-          new InputError({
-            source: Option.getOrElse(input.prompts, () => "seed prompts"),
-            message: e.message
-          })
-      )
-    )
     const items = config.testSize ? entry.test.slice(0, config.testSize) : entry.test
+    const selfRefining = config.topology === SELF_REFINE
+    const topology = selfRefining
+      ? undefined
+      : yield* makeTopology(yield* lookupTopology(entry, config.topology))
+    const prompts = topology
+      ? yield* resolvePrompts(
+          topology,
+          Option.isSome(input.prompts)
+            ? yield* readJsonAs(PromptSet)(input.prompts.value)
+            : seedPrompts(topology)
+        ).pipe(
+          Effect.mapError(
+            (e) =>
+              new InputError({
+                source: Option.getOrElse(input.prompts, () => "seed prompts"),
+                message: e.message
+              })
+          )
+        )
+      : {}
     const out = Option.getOrElse(
       input.out,
       () => `.maspo/runs/eval-${config.task}-${config.topology}-seed${config.seed}`
     )
 
     const result = yield* Effect.gen(function* () {
-      const result = yield* evaluateSystem(topology, prompts, entry.task, items, {
-        concurrency: config.concurrency
-      })
+      const options = { concurrency: config.concurrency }
+      const result = topology
+        ? yield* evaluateSystem(topology, prompts, entry.task, items, options)
+        : yield* evaluateRunner(selfRefine(entry.task, input.refineRounds), entry.task, items, options)
       const budget = yield* (yield* Budget).report
       return { result, budget }
     }).pipe(Effect.provide(systemLayer(config, entry.simulator)))
@@ -109,6 +123,10 @@ export const evalCommand = Command.make(
     {
       command: "maspo eval --task arith --mas sequential --n 100",
       description: "Seed prompts on the simulator"
+    },
+    {
+      command: "maspo eval --task math500 --mas self-consistency --n 50",
+      description: "A single-agent baseline"
     },
     { command: "maspo eval --task arith --prompts best.json", description: "Evaluate an optimized PromptSet" }
   ])

@@ -77,6 +77,8 @@ export interface OptimizeHooks<E, R> {
   readonly checkpoint?: (state: OptimizerState) => Effect.Effect<void, E, R>
   /** Stop after this many entries in this process (tests simulate a kill with it). */
   readonly stopAfter?: number
+  /** Checked before every entry: true ends the run early (a budget cap, for equal-cost comparisons). */
+  readonly shouldStop?: (state: OptimizerState) => boolean
 }
 
 const caseKey = (c: CaseRecord) => `${c.agentId}:${c.itemId}:${c.seq}`
@@ -322,6 +324,7 @@ export const runMaspo = Effect.fn("runMaspo")(function* <E = never, R = never>(
   let ran = 0
   while (state.cursor < plan.length) {
     if (hooks.stopAfter !== undefined && ran >= hooks.stopAfter) break
+    if (hooks.shouldStop?.(state)) break
     const entry = plan[state.cursor]!
     const rng = new SeededRng(state.rng)
     const log = entry.kind === "step" ? yield* runStep(entry, rng) : yield* runRefresh(entry, rng)
