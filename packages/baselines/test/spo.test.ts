@@ -120,7 +120,7 @@ describe("SPO-style per-agent optimizer: pure parts", () => {
       fc.property(fc.array(fc.constantFrom(0, 0.5, 1), { maxLength: 30 }), (prefs) => {
         const m = meanPreference(prefs)
         assert.isTrue(m >= 0 && m <= 1)
-        const sum = prefs.reduce((a, b) => a + b, 0)
+        const sum = prefs.reduce((a: number, b) => a + b, 0)
         assert.strictEqual(spoAccepts(prefs), prefs.length > 0 && sum * 2 > prefs.length)
         // Ties never tip the balance.
         assert.strictEqual(spoAccepts([...prefs, 0.5, 0.5]), spoAccepts(prefs))
