@@ -1,1 +1,4 @@
+export * from "./optimizers/contract.ts"
+export * from "./optimizers/methods.ts"
+export * from "./optimizers/scoring.ts"
 export * from "./singleAgent.ts"

@@ -37,6 +37,7 @@ import { optimizerLayer, systemLayer } from "../layers.ts"
 import { readJsonAs, writeJson, writeJsonl } from "../output.ts"
 import { describeSplit, lookupTopology, openTask } from "../registry.ts"
 import { resolveRunConfig } from "../runConfig.ts"
+import { METHOD_NAMES, type MethodName, runOptimization } from "../optimization.ts"
 
 const optional = <A>(flag: Flag.Flag<A>, description: string) =>
   flag.pipe(Flag.withDescription(description), Flag.optional)
@@ -91,6 +92,26 @@ const flags = {
   ),
   resume: Flag.Boolean("resume").pipe(
     Flag.withDescription("Continue from the checkpoint in --out"),
+    Flag.withDefault(false)
+  ),
+  method: Flag.Literals("method", METHOD_NAMES).pipe(
+    Flag.withDescription(
+      "maspo (default; its ablations via --ablation), or a comparison optimizer: spo (per-agent, local judge), ape (per-agent APE/OPRO), tpe (joint instruction choice), gepa (reflective, Pareto)"
+    ),
+    Flag.withDefault("maspo" as MethodName)
+  ),
+  maxCalls: optional(
+    Flag.Int("max-calls"),
+    "Stop the optimization at this many LLM calls (all roles), for equal-cost comparisons"
+  ),
+  maxTokens: optional(
+    Flag.Int("max-tokens"),
+    "Stop the optimization at this many tokens (prompt + completion, all roles)"
+  ),
+  supervised: Flag.Boolean("supervised").pipe(
+    Flag.withDescription(
+      "tpe, gepa: score candidates with the task metric on the labeled pool instead of label-free preferences"
+    ),
     Flag.withDefault(false)
   ),
   selfOptimized: Flag.Boolean("self-optimized").pipe(
@@ -156,120 +177,29 @@ export const optimizeCommand = Command.make(
   "optimize",
   flags,
   Effect.fn("maspo.optimize")(function* (input) {
-    const fs = yield* FileSystem.FileSystem
     const resolved = yield* resolveRunConfig({ ...input, n: Option.none() })
     const run = input.selfOptimized ? selfOptimized(resolved) : resolved
-    const config = yield* resolveOptimizerConfig(input)
-    const entry = yield* openTask(run, config.poolSize)
-    const topology = yield* makeTopology(yield* lookupTopology(entry, run.topology))
-    const pool = entry.pool
-    const out = Option.getOrElse(
-      input.out,
-      () => `.maspo/runs/optimize-${run.task}-${run.topology}-seed${run.seed}`
-    )
-    const checkpointFile = `${out}/checkpoint.json`
-    const optimizeInput: OptimizeInput = {
-      topology,
-      task: entry.task,
-      // The optimizer never sees labels, except the ground-truth evaluator (an analysis tool).
-      pool: config.evaluator === "ground-truth" ? pool : stripLabels(pool),
-      prompts: seedPrompts(topology),
-      config,
-      seed: run.seed,
-      concurrency: run.concurrency
-    }
-    // Concurrency and the cache do not change results, so a run may resume or replay with other values.
-    const identity = stableHash({
-      run: { ...run, concurrency: 0, cache: undefined },
-      config,
-      pool: pool.map((i) => i.id)
+    yield* runOptimization({
+      run,
+      optimizer: yield* resolveOptimizerConfig(input),
+      method: input.method,
+      cap: {
+        ...(Option.isSome(input.maxCalls) ? { maxCalls: input.maxCalls.value } : {}),
+        ...(Option.isSome(input.maxTokens) ? { maxTokens: input.maxTokens.value } : {})
+      },
+      supervised: input.supervised,
+      out: Option.getOrElse(
+        input.out,
+        () => `.maspo/runs/optimize-${run.task}-${run.topology}-seed${run.seed}`
+      ),
+      resume: input.resume,
+      testN: input.testN,
+      verbose: true
     })
-
-    let start = initialState(optimizeInput)
-    if (input.resume && (yield* fs.exists(checkpointFile))) {
-      const saved = yield* readJsonAs(Schema.Struct({ identity: Schema.String, state: OptimizerState }))(
-        checkpointFile
-      )
-      if (saved.identity !== identity) {
-        return yield* new InputError({
-          source: checkpointFile,
-          message: "the checkpoint belongs to a different configuration; use another --out or drop --resume"
-        })
-      }
-      start = saved.state
-      yield* Console.log(`resuming at step ${start.cursor} from ${checkpointFile}`)
-    }
-    const writeCheckpoint = (state: OptimizerState) =>
-      Effect.gen(function* () {
-        // Write then rename, so a kill mid-write never leaves a torn checkpoint.
-        yield* writeJson(`${checkpointFile}.tmp`, {
-          identity,
-          state: Schema.encodeSync(OptimizerState)(state)
-        })
-        yield* fs.rename(`${checkpointFile}.tmp`, checkpointFile)
-      })
-
-    const state = yield* runMaspo(optimizeInput, start, {
-      checkpoint: (s) =>
-        Effect.andThen(
-          writeCheckpoint(s),
-          Console.log(
-            `step ${s.cursor}: ${s.log[s.log.length - 1]!.agentId} ${s.log[s.log.length - 1]!.kind}, best J ${s.log[s.log.length - 1]!.beam[0]!.score.toFixed(3)}`
-          )
-        )
-    }).pipe(Effect.provide(optimizerLayer(run, config, entry.simulator)))
-    if (!isFinished(optimizeInput, state)) return
-
-    yield* writeJson(`${out}/split.json`, {
-      ...entry.split,
-      testIds: input.testN > 0 ? entry.test.slice(0, input.testN).map((i) => i.id) : []
-    })
-    yield* writeJson(`${out}/prompts.json`, state.prompts)
-    yield* writeJsonl(`${out}/steps.jsonl`, state.log)
-    yield* Console.log(`optimized prompts: ${out}/prompts.json\nstep log: ${out}/steps.jsonl`)
-    yield* Console.log(formatBudget(state.budget))
-
-    if (input.testN > 0) {
-      const items = entry.test.slice(0, input.testN)
-      const result = yield* Effect.gen(function* () {
-        const seed = yield* evaluateSystem(topology, seedPrompts(topology), entry.task, items, {
-          concurrency: run.concurrency
-        })
-        const best = yield* evaluateSystem(topology, state.prompts, entry.task, items, {
-          concurrency: run.concurrency
-        })
-        return { seed, best, budget: yield* (yield* Budget).report }
-      }).pipe(Effect.provide(systemLayer(run, entry.simulator)))
-      const diff = pairedBootstrap(
-        result.best.scored.map((s) => s.score),
-        result.seed.scored.map((s) => s.score),
-        { seed: deriveSeed(run.seed, "bootstrap") }
-      )
-      yield* writeJson(`${out}/test.json`, {
-        items: items.map((i) => i.id),
-        seed: { accuracy: result.seed.accuracy, ci95: result.seed.ci95 },
-        optimized: { accuracy: result.best.accuracy, ci95: result.best.ci95 },
-        difference: diff,
-        budget: result.budget
-      })
-      const line = (name: string, r: typeof result.seed) =>
-        `  ${name.padEnd(10)} ${formatPercent(r.accuracy)} (${r.correct}/${r.n}), 95% CI [${formatPercent(r.ci95.low)}, ${formatPercent(r.ci95.high)}]`
-      yield* Console.log(
-        [
-          describeSplit(entry.split, items.length),
-          `test (${items.length} items):`,
-          line("seed", result.seed),
-          line("optimized", result.best),
-          `  difference ${formatPercent(diff.diff)}, paired bootstrap 95% CI [${formatPercent(diff.ci.low)}, ${formatPercent(diff.ci.high)}]`,
-          `test-evaluation ${formatBudget(result.budget)}`,
-          `results: ${out}/test.json`
-        ].join("\n")
-      )
-    }
   })
 ).pipe(
   Command.withDescription(
-    "Optimize a multi-agent system's prompts with MASPO, then evaluate seed vs optimized on held-out items"
+    "Optimize a multi-agent system's prompts with MASPO (or a comparison optimizer), then evaluate seed vs optimized on held-out items"
   ),
   Command.withExamples([
     {

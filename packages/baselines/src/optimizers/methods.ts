@@ -1,0 +1,34 @@
+import type { Effect } from "effect"
+import type {
+  Budget,
+  LanguageModel,
+  LanguageModelError,
+  MasExecutor,
+  PairwiseJudge,
+  Refiner
+} from "@maspo/core"
+import type { BaselineInput, BaselineResult } from "./contract.ts"
+import { defaultSpoOptions, runSpo } from "./spo.ts"
+
+/** Settings the CLI passes to every comparison optimizer (each keeps its own defaults otherwise). */
+export interface ComparisonSettings {
+  /** Score with the task metric on the labeled pool (methods with a supervised variant). */
+  readonly supervised: boolean
+  readonly debiasPosition: boolean
+}
+
+export type ComparisonRunner = (
+  input: BaselineInput,
+  settings: ComparisonSettings
+) => Effect.Effect<
+  BaselineResult,
+  LanguageModelError,
+  LanguageModel | Budget | MasExecutor | Refiner | PairwiseJudge
+>
+
+/** The comparison optimizers by CLI name. */
+export const COMPARISON_METHODS = {
+  spo: (input, s) => runSpo(input, { ...defaultSpoOptions, debiasPosition: s.debiasPosition })
+} satisfies Record<string, ComparisonRunner>
+
+export type ComparisonMethod = keyof typeof COMPARISON_METHODS

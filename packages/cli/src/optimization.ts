@@ -1,0 +1,217 @@
+import {
+  Budget,
+  type BudgetReport,
+  deriveSeed,
+  evaluateSystem,
+  formatBudget,
+  formatPercent,
+  initialState,
+  InputError,
+  isFinished,
+  makeTopology,
+  type OptimizeInput,
+  type OptimizerConfig,
+  OptimizerState,
+  pairedBootstrap,
+  type PromptSet,
+  runMaspo,
+  type RunConfig,
+  seedPrompts,
+  stableHash,
+  stripLabels
+} from "@maspo/core"
+import { type BudgetCap, capReached, COMPARISON_METHODS, type ComparisonMethod } from "@maspo/baselines"
+import { Console, Effect, FileSystem, Schema } from "effect"
+import { optimizerLayer, systemLayer } from "./layers.ts"
+import { readJsonAs, writeJson, writeJsonl } from "./output.ts"
+import { describeSplit, lookupTopology, openTask } from "./registry.ts"
+
+/** Every optimization method the CLI can run: MASPO (and its ablations) and the comparison optimizers. */
+export type MethodName = "maspo" | ComparisonMethod
+export const METHOD_NAMES: ReadonlyArray<MethodName> = [
+  "maspo",
+  ...(Object.keys(COMPARISON_METHODS) as Array<ComparisonMethod>)
+]
+
+export interface OptimizationRequest {
+  readonly run: RunConfig
+  readonly optimizer: OptimizerConfig
+  readonly method: MethodName
+  readonly cap: BudgetCap
+  /** Comparison optimizers that can use labels (TPE, GEPA) score with the task metric. */
+  readonly supervised: boolean
+  readonly out: string
+  readonly resume: boolean
+  /** Test items for the final evaluation (0 = skip). */
+  readonly testN: number
+  /** Print progress lines (the experiment runner prints its own). */
+  readonly verbose: boolean
+}
+
+export interface TestOutcome {
+  readonly items: ReadonlyArray<string>
+  readonly seedScores: ReadonlyArray<number>
+  readonly scores: ReadonlyArray<number>
+  readonly seedAccuracy: number
+  readonly accuracy: number
+  readonly budget: BudgetReport
+}
+
+export interface OptimizationOutcome {
+  readonly prompts: PromptSet
+  readonly budget: BudgetReport
+  readonly stoppedBy: "schedule" | "budget"
+  readonly test?: TestOutcome
+}
+
+/**
+ * Runs one optimization (any method) and its held-out test evaluation, writing into `out`:
+ * split.json, prompts.json, steps.jsonl, budget.json, test.json (and checkpoint.json for MASPO, which
+ * resumes from it). Returns undefined when a MASPO run stopped early on request (tests only).
+ */
+export const runOptimization = Effect.fn("runOptimization")(function* (req: OptimizationRequest) {
+  const fs = yield* FileSystem.FileSystem
+  const { run, optimizer: config, out } = req
+  const say = (line: string) => (req.verbose ? Console.log(line) : Effect.void)
+  const entry = yield* openTask(run, config.poolSize)
+  const topology = yield* makeTopology(yield* lookupTopology(entry, run.topology))
+  const pool = entry.pool
+  const seeds = seedPrompts(topology)
+
+  let prompts: PromptSet
+  let budget: BudgetReport
+  let stoppedBy: "schedule" | "budget"
+  let log: ReadonlyArray<unknown>
+  if (req.method === "maspo") {
+    const input: OptimizeInput = {
+      topology,
+      task: entry.task,
+      // The optimizer never sees labels, except the ground-truth evaluator (an analysis tool).
+      pool: config.evaluator === "ground-truth" ? pool : stripLabels(pool),
+      prompts: seeds,
+      config,
+      seed: run.seed,
+      concurrency: run.concurrency
+    }
+    const checkpointFile = `${out}/checkpoint.json`
+    // Concurrency and the cache do not change results, so a run may resume or replay with other values.
+    const identity = stableHash({
+      run: { ...run, concurrency: 0, cache: undefined },
+      config,
+      cap: req.cap,
+      pool: pool.map((i) => i.id)
+    })
+    let start = initialState(input)
+    if (req.resume && (yield* fs.exists(checkpointFile))) {
+      const saved = yield* readJsonAs(Schema.Struct({ identity: Schema.String, state: OptimizerState }))(
+        checkpointFile
+      )
+      if (saved.identity !== identity)
+        return yield* new InputError({
+          source: checkpointFile,
+          message: "the checkpoint belongs to a different configuration; use another --out or drop --resume"
+        })
+      start = saved.state
+      yield* say(`resuming at step ${start.cursor} from ${checkpointFile}`)
+    }
+    const writeCheckpoint = (state: OptimizerState) =>
+      Effect.gen(function* () {
+        // Write then rename, so a kill mid-write never leaves a torn checkpoint.
+        yield* writeJson(`${checkpointFile}.tmp`, {
+          identity,
+          state: Schema.encodeSync(OptimizerState)(state)
+        })
+        yield* fs.rename(`${checkpointFile}.tmp`, checkpointFile)
+      })
+    const state = yield* runMaspo(input, start, {
+      shouldStop: (s) => capReached(s.budget, req.cap),
+      checkpoint: (s) => {
+        const last = s.log[s.log.length - 1]!
+        return Effect.andThen(
+          writeCheckpoint(s),
+          say(`step ${s.cursor}: ${last.agentId} ${last.kind}, best J ${last.beam[0]!.score.toFixed(3)}`)
+        )
+      }
+    }).pipe(Effect.provide(optimizerLayer(run, config, entry.simulator)))
+    const capped = capReached(state.budget, req.cap)
+    if (!isFinished(input, state) && !capped) return undefined
+    prompts = state.prompts
+    budget = state.budget
+    stoppedBy = isFinished(input, state) ? "schedule" : "budget"
+    log = state.log
+  } else {
+    const runner = COMPARISON_METHODS[req.method]
+    const result = yield* Effect.gen(function* () {
+      const r = yield* runner(
+        {
+          topology,
+          task: entry.task,
+          pool: stripLabels(pool),
+          ...(req.supervised ? { labeledPool: pool } : {}),
+          prompts: seeds,
+          seed: run.seed,
+          concurrency: run.concurrency,
+          cap: req.cap
+        },
+        { supervised: req.supervised, debiasPosition: config.debiasPosition }
+      )
+      return { ...r, budget: yield* (yield* Budget).report }
+    }).pipe(Effect.provide(optimizerLayer(run, config, entry.simulator)))
+    prompts = result.prompts
+    budget = result.budget
+    stoppedBy = result.stoppedBy
+    log = result.log
+  }
+
+  const testItems = req.testN > 0 ? entry.test.slice(0, req.testN) : []
+  yield* writeJson(`${out}/split.json`, { ...entry.split, testIds: testItems.map((i) => i.id) })
+  yield* writeJson(`${out}/prompts.json`, prompts)
+  yield* writeJsonl(`${out}/steps.jsonl`, log)
+  yield* writeJson(`${out}/budget.json`, { method: req.method, cap: req.cap, stoppedBy, budget })
+  yield* say(`optimized prompts: ${out}/prompts.json\nstep log: ${out}/steps.jsonl`)
+  yield* say(formatBudget(budget) + (stoppedBy === "budget" ? "\n(stopped at the budget cap)" : ""))
+
+  if (testItems.length === 0) return { prompts, budget, stoppedBy } satisfies OptimizationOutcome
+  const result = yield* Effect.gen(function* () {
+    const options = { concurrency: run.concurrency }
+    const seed = yield* evaluateSystem(topology, seeds, entry.task, testItems, options)
+    const best = yield* evaluateSystem(topology, prompts, entry.task, testItems, options)
+    return { seed, best, budget: yield* (yield* Budget).report }
+  }).pipe(Effect.provide(systemLayer(run, entry.simulator)))
+  const seedScores = result.seed.scored.map((s) => s.score)
+  const scores = result.best.scored.map((s) => s.score)
+  const diff = pairedBootstrap(scores, seedScores, { seed: deriveSeed(run.seed, "bootstrap") })
+  yield* writeJson(`${out}/test.json`, {
+    items: testItems.map((i) => i.id),
+    seed: { accuracy: result.seed.accuracy, ci95: result.seed.ci95, scores: seedScores },
+    optimized: { accuracy: result.best.accuracy, ci95: result.best.ci95, scores },
+    difference: diff,
+    budget: result.budget
+  })
+  const line = (name: string, r: typeof result.seed) =>
+    `  ${name.padEnd(10)} ${formatPercent(r.accuracy)} (${r.correct}/${r.n}), 95% CI [${formatPercent(r.ci95.low)}, ${formatPercent(r.ci95.high)}]`
+  yield* say(
+    [
+      describeSplit(entry.split, testItems.length),
+      `test (${testItems.length} items):`,
+      line("seed", result.seed),
+      line("optimized", result.best),
+      `  difference ${formatPercent(diff.diff)}, paired bootstrap 95% CI [${formatPercent(diff.ci.low)}, ${formatPercent(diff.ci.high)}]`,
+      `test-evaluation ${formatBudget(result.budget)}`,
+      `results: ${out}/test.json`
+    ].join("\n")
+  )
+  return {
+    prompts,
+    budget,
+    stoppedBy,
+    test: {
+      items: testItems.map((i) => i.id),
+      seedScores,
+      scores,
+      seedAccuracy: result.seed.accuracy,
+      accuracy: result.best.accuracy,
+      budget: result.budget
+    }
+  } satisfies OptimizationOutcome
+})
