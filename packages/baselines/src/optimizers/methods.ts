@@ -8,6 +8,7 @@ import type {
   Refiner
 } from "@maspo/core"
 import type { BaselineInput, BaselineResult } from "./contract.ts"
+import { defaultApeOptions, runApe } from "./ape.ts"
 import { defaultSpoOptions, runSpo } from "./spo.ts"
 
 /** Settings the CLI passes to every comparison optimizer (each keeps its own defaults otherwise). */
@@ -28,7 +29,8 @@ export type ComparisonRunner = (
 
 /** The comparison optimizers by CLI name. */
 export const COMPARISON_METHODS = {
-  spo: (input, s) => runSpo(input, { ...defaultSpoOptions, debiasPosition: s.debiasPosition })
+  spo: (input, s) => runSpo(input, { ...defaultSpoOptions, debiasPosition: s.debiasPosition }),
+  ape: (input, s) => runApe(input, { ...defaultApeOptions, debiasPosition: s.debiasPosition })
 } satisfies Record<string, ComparisonRunner>
 
 export type ComparisonMethod = keyof typeof COMPARISON_METHODS
