@@ -33,12 +33,15 @@ import {
  * Stage 1 (proposals): for each agent in topological order, the seed system runs on a batch of
  * `proposalBatch` pool items and the Refiner proposes `candidatesPerAgent` prompts from that agent's
  * traces (one optimizer call each). The agent's options are [seed prompt, ...distinct proposals].
+ * Each agent gets its own seeded batch; the seed system's traces are cached per item, so an item in
+ * several batches (or in the evaluation set) runs once.
  *
  * Stage 2 (trials): every trial picks one option per agent and scores the joint prompt set on a FIXED
  * evaluation set of `evalItems` pool items, drawn once from the run seed. A fixed set makes the
  * objective stationary (what TPE assumes) and the values of different combinations paired on the same
  * items; the seed system runs on it once (its traces are cached per item). Trial 0 is the seed
- * combination (option 0 everywhere), the rest are TPE suggestions. A trial's value:
+ * combination (option 0 everywhere), the rest are TPE suggestions (the sampler prefers combinations
+ * not tried yet, see `TpeSamplerOptions.avoidDuplicates`). A trial's value:
  * - label-free (default): the mean global pairwise preference of the combination's final outputs over
  *   the seed prompt set's final outputs (1 / 0.5 / 0 per item; the seed combination is 0.5 by
  *   construction and costs no judge call);
@@ -53,10 +56,11 @@ import {
  * Default schedule, no cap: 20 trials (including the seed trial). On a 2-agent topology that is about
  * 2 x 4 optimizer calls + at most ~2 x 40 agent calls for the proposal batches + 40 agent calls for
  * the seed on the evaluation set + per new combination at most 40 agent calls and 10 judge calls: at
- * most ~1,100 calls, about a third to a half of MASPO's defaults (raise `trials` or `evalItems` for an
- * equal-cost run, or give a cap). With a cap, trials go on until the cap is reached. Either way the
- * run also ends (stoppedBy "schedule") when every combination has been evaluated, or after
- * `maxDuplicateStreak` suggestions in a row were already-evaluated combinations.
+ * most ~1,100 calls (822 on the simulator's sequential system, seed 5), a third to a half of MASPO's
+ * defaults (raise `trials` or `evalItems` for an equal-cost run, or give a cap). With a cap, trials go
+ * on until the cap is reached. Either way the run also ends (stoppedBy "schedule") when every
+ * combination has been evaluated, or after `maxDuplicateStreak` suggestions in a row were
+ * already-evaluated combinations.
  */
 
 export interface TpeOptions {
@@ -130,9 +134,7 @@ export const runTpe = Effect.fn("runTpe")(function* (
   const seedCache = new Map<string, Trace>()
   const seedTraces = (items: ReadonlyArray<TaskItem>) =>
     Effect.gen(function* () {
-      const missing = items.filter(
-        (i, k) => !seedCache.has(i.id) && items.findIndex((j) => j.id === i.id) === k
-      )
+      const missing = [...new Map(items.filter((i) => !seedCache.has(i.id)).map((i) => [i.id, i])).values()]
       const runs = yield* runSystem(topology, seedSet, task, missing, concurrency)
       runs.forEach((t, k) => seedCache.set(missing[k]!.id, t))
       return items.map((i) => seedCache.get(i.id)!)
@@ -152,7 +154,6 @@ export const runTpe = Effect.fn("runTpe")(function* (
     if ((yield* checkCap(input.cap)).reached) return finish(seedSet, "budget")
     const node = agentNode(topology, agentId)!
     const batch = proposalRng.sample(input.pool, opts.proposalBatch)
-    const traces = yield* seedTraces(batch)
     const outcome =
       opts.candidatesPerAgent <= 0
         ? { proposals: [], rejected: [] }
@@ -161,7 +162,7 @@ export const runTpe = Effect.fn("runTpe")(function* (
             agentRole: node.role,
             prompt: seedSet[agentId]!,
             children: opts.candidatesPerAgent,
-            traces: traces.map((t) => {
+            traces: (yield* seedTraces(batch)).map((t) => {
               const a = t.agents.find((x) => x.agentId === agentId)!
               return { question: t.question, context: a.context, output: a.rawOutput }
             })
