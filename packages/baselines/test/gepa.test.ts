@@ -335,6 +335,14 @@ const calls = Effect.gen(function* () {
 /** Higher total of edits is better. */
 const moreEdits: Quality = (_i, f) => f.r + f.s
 
+/**
+ * Items 0-2: the solver's edit helps. Item 3: the reviewer's edit helps, and the solver's edit hurts
+ * unless the reviewer is edited too. With `blockReviewer` the reviewer cannot be refined on top of an
+ * edited solver, so a lineage that edited the solver first reaches the combination only by a merge.
+ */
+const tradeOff: Quality = (i, f) => (i < 3 ? (f.s >= 1 ? 1 : 0) : f.r >= 1 ? 1 : f.s >= 1 ? -1 : 0)
+const blockReviewer = (content: string) => /\[solver\] c g=[1-9]/.test(content)
+
 describe("GEPA with scripted LLMs", () => {
   it.effect("makes exactly the expected calls: seed validation, reflection, minibatch test, validation", () =>
     Effect.gen(function* () {
@@ -434,11 +442,6 @@ describe("GEPA with scripted LLMs", () => {
   )
 
   it.effect("merges two frontier candidates whose changes are disjoint", () => {
-    // Items 0-2: the solver's edit helps. Item 3: the reviewer's edit helps, and the solver's edit
-    // hurts unless the reviewer is edited too. The reviewer cannot be refined on top of an edited
-    // solver, so the combination is reachable only by merging.
-    const quality: Quality = (i, f) => (i < 3 ? (f.s >= 1 ? 1 : 0) : f.r >= 1 ? 1 : f.s >= 1 ? -1 : 0)
-    const blockReviewer = (content: string) => /\[solver\] c g=[1-9]/.test(content)
     return Effect.gen(function* () {
       for (const seed of [1, 2, 3]) {
         const input = { ...(yield* inputFor(itemsN(4))), seed }
@@ -469,29 +472,41 @@ describe("GEPA with scripted LLMs", () => {
         assert.isTrue(step.candidates[0]!.accepted)
         assert.deepStrictEqual(step.candidates[0]!.prompts, m.prompts)
       }
-    }).pipe(Effect.provide(layerFor(world({ quality, blockReviewer }))))
+    }).pipe(Effect.provide(layerFor(world({ quality: tradeOff, blockReviewer }))))
   })
 
-  it.effect("without merge the combination is never found in the same world", () =>
+  it.effect("with merge off every iteration is a mutation and no candidate has two parents", () =>
     Effect.gen(function* () {
-      const quality: Quality = (i, f) => (i < 3 ? (f.s >= 1 ? 1 : 0) : f.r >= 1 ? 1 : f.s >= 1 ? -1 : 0)
-      const input = { ...(yield* inputFor(itemsN(4))), seed: 1 }
-      const run = yield* runGepaDetailed(input, {
-        valSize: 4,
-        minibatchSize: 4,
-        maxMetricCalls: 60,
-        merge: false
-      })
-      assert.isFalse(run.candidates.some((c) => c.origin === "merge"))
-      assert.isFalse(run.log.some((s) => s.kind === "merge"))
-    }).pipe(
-      Effect.provide(
-        layerFor(
-          world({ quality: (i, f) => (i < 3 ? (f.s >= 1 ? 1 : 0) : f.r >= 1 ? 1 : f.s >= 1 ? -1 : 0) })
-        )
-      )
-    )
+      for (const seed of [1, 2, 3]) {
+        const input = { ...(yield* inputFor(itemsN(4))), seed }
+        const run = yield* runGepaDetailed(input, {
+          valSize: 4,
+          minibatchSize: 4,
+          maxMetricCalls: 60,
+          merge: false
+        })
+        assert.isTrue(run.candidates.every((c) => c.parents.length <= 1))
+        assert.isFalse(run.log.some((s) => s.kind === "merge"))
+        assert.isTrue(run.log.every((s) => s.agentId !== undefined))
+        assert.strictEqual(run.log.length, run.iterations)
+      }
+    }).pipe(Effect.provide(layerFor(world({ quality: tradeOff, blockReviewer }))))
   )
+
+  it.effect("feedback 'all' annotates every reflection trace", () => {
+    const refines: Array<string> = []
+    return Effect.gen(function* () {
+      const input = yield* inputFor(itemsN(8))
+      yield* runGepaDetailed(input, { valSize: 4, minibatchSize: 2, maxMetricCalls: 30, feedback: "all" })
+      assert.isAbove(refines.length, 0)
+      for (const content of refines) {
+        const traces = content.match(/<trace index=/g)!.length
+        assert.strictEqual(content.match(/<feedback>/g)?.length, traces)
+      }
+      // The seed parent ties with itself.
+      assert.include(refines[0]!, feedbackText(0.5, false))
+    }).pipe(Effect.provide(layerFor(world({ quality: moreEdits, refines }))))
+  })
 
   it.effect("the cap stops the run within one unit of work and keeps the best so far", () =>
     Effect.gen(function* () {
