@@ -396,6 +396,45 @@ describe("runTpe", () => {
       }).pipe(Effect.provide(world()))
   )
 
+  it.effect(
+    "on a fan-in, changing both parallel agents re-runs the whole system, one of them re-runs from it",
+    () =>
+      Effect.gen(function* () {
+        const topology = yield* makeTopology({
+          name: "fan-in",
+          nodes: [
+            { kind: "agent", id: "a", role: "solves", prompt: "Solve. A {question} {context}" },
+            { kind: "agent", id: "b", role: "solves", prompt: "Solve. B {question} {context}" },
+            { kind: "agent", id: "c", role: "reviews", prompt: "Review. {question} {context}" }
+          ],
+          edges: [
+            { from: "a", to: "c" },
+            { from: "b", to: "c" }
+          ],
+          terminal: "c"
+        })
+        const input = { ...(yield* inputFor(20)), topology, prompts: seedPrompts(topology) }
+        const result = yield* runTpe(input, {
+          candidatesPerAgent: 2,
+          proposalBatch: 5,
+          evalItems: 5,
+          trials: 16
+        })
+        const kinds = new Set<string>()
+        for (let i = 4; i < result.log.length; i++) {
+          const step = result.log[i]!
+          const [a, b, c] = choiceOf(step.candidates[0]!.note)
+          if (step.candidates[0]!.note!.includes("duplicate")) continue
+          const agent = step.budget.agent.calls - result.log[i - 1]!.budget.agent.calls
+          // Per item and agent re-run: answer + compression.
+          const perItem = a! > 0 && b! > 0 ? 6 : a! > 0 || b! > 0 ? 4 : c! > 0 ? 2 : 0
+          kinds.add(String(perItem))
+          assert.strictEqual(agent, 5 * perItem)
+        }
+        assert.isTrue(kinds.has("6") && kinds.has("4"))
+      }).pipe(Effect.provide(world()))
+  )
+
   it.effect("a repeated combination is not re-evaluated: its value is reused at no cost", () =>
     Effect.gen(function* () {
       const input = yield* inputFor(3)
