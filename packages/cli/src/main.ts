@@ -6,11 +6,20 @@ import { evalCommand } from "./commands/eval.ts"
 import { optimizeCommand } from "./commands/optimize.ts"
 import { serveCommand } from "./commands/serve.ts"
 import { cacheCommand } from "./commands/cache.ts"
+import { runCommand } from "./commands/run.ts"
+import { tableCommand } from "./commands/table.ts"
 import { reportErrors } from "./errors.ts"
 
 const maspo = Command.make("maspo").pipe(
   Command.withDescription("Joint prompt optimization for LLM multi-agent systems (MASPO), measured honestly"),
-  Command.withSubcommands([evalCommand, optimizeCommand, serveCommand, cacheCommand])
+  Command.withSubcommands([
+    evalCommand,
+    optimizeCommand,
+    runCommand,
+    tableCommand,
+    serveCommand,
+    cacheCommand
+  ])
 )
 
 maspo.pipe(

@@ -1,0 +1,129 @@
+import { exportCache, importCache } from "@maspo/core/cache"
+import { InputError, totalTally } from "@maspo/core"
+import { Clock, Console, Effect, FileSystem, Option, Ref } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import { type Cell, cellLabel, ExperimentConfig, planCells } from "../experiment/config.ts"
+import { isCellComplete, runCell } from "../experiment/runCell.ts"
+import { buildTables } from "../experiment/tables.ts"
+import { METHOD_NAMES } from "../optimization.ts"
+import { readJsonAs, writeJson } from "../output.ts"
+
+const flags = {
+  config: Argument.String("config").pipe(Argument.withDescription("Experiment config (JSON)")),
+  out: Flag.String("out").pipe(
+    Flag.withDescription("Output directory (default: the config's `out`)"),
+    Flag.optional
+  ),
+  replay: Flag.Boolean("replay").pipe(
+    Flag.withDescription(
+      "Recompute every cell from the experiment's exported cache (<out>/cache.jsonl.gz) with no live call; a missing answer is an error"
+    ),
+    Flag.withDefault(false)
+  ),
+  concurrency: Flag.Int("concurrency").pipe(Flag.withDescription("Cells run at the same time"), Flag.optional)
+}
+
+const formatDuration = (ms: number) => {
+  const s = Math.round(ms / 1000)
+  return s >= 3600
+    ? `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`
+    : s >= 60
+      ? `${Math.floor(s / 60)}m${s % 60}s`
+      : `${s}s`
+}
+
+export const validateExperiment = (config: ExperimentConfig, source: string) => {
+  const problems: Array<string> = []
+  const names = config.methods.map((m) => m.name)
+  for (const [i, n] of names.entries())
+    if (names.indexOf(n) !== i) problems.push(`method name '${n}' is used twice`)
+  for (const m of config.methods) {
+    if (m.kind === "single" && m.system === undefined)
+      problems.push(`method '${m.name}': kind 'single' needs a 'system'`)
+    if (
+      !["seed", "single", "transfer"].includes(m.kind) &&
+      !(METHOD_NAMES as ReadonlyArray<string>).includes(m.kind)
+    )
+      problems.push(`method '${m.name}': kind '${m.kind}' is not available in this build`)
+    if (m.kind === "transfer" && !config.methods.some((x) => x.name === m.from && x.kind !== "transfer"))
+      problems.push(`method '${m.name}': transfer needs 'from' naming a non-transfer method`)
+  }
+  if (config.seeds.length === 0) problems.push("seeds: at least one seed is needed")
+  return problems.length === 0
+    ? Effect.void
+    : Effect.fail(new InputError({ source, message: problems.join("; ") }))
+}
+
+export const runCommand = Command.make(
+  "run",
+  flags,
+  Effect.fn("maspo.run")(function* (input) {
+    const fs = yield* FileSystem.FileSystem
+    const config = yield* readJsonAs(ExperimentConfig)(input.config)
+    yield* validateExperiment(config, input.config)
+    const out = Option.getOrElse(input.out, () => config.out)
+    const exported = `${config.out}/cache.jsonl.gz`
+    let cache = {
+      path: config.cache?.path ?? `${out}/cache.sqlite`,
+      mode: config.cache?.mode ?? "read-write"
+    }
+    if (input.replay) {
+      if (!(yield* fs.exists(exported)))
+        return yield* new InputError({ source: exported, message: "no exported cache to replay from" })
+      const path = `${out}/.replay-cache.sqlite`
+      for (const f of [path, `${path}-wal`, `${path}-shm`]) if (yield* fs.exists(f)) yield* fs.remove(f)
+      yield* fs.makeDirectory(out, { recursive: true })
+      const counts = yield* importCache(exported, path)
+      yield* Console.log(`replay: ${counts.inserted} cached calls from ${exported}`)
+      cache = { path, mode: "replay" }
+    }
+    yield* writeJson(`${out}/experiment.json`, config)
+
+    const cells = planCells(config)
+    const todo: Array<Cell> = []
+    for (const cell of cells) if (input.replay || !(yield* isCellComplete(config, out, cell))) todo.push(cell)
+    yield* Console.log(
+      `${config.name}: ${cells.length} cells, ${cells.length - todo.length} already complete, ${todo.length} to run`
+    )
+    const startedAt = yield* Clock.currentTimeMillis
+    const progress = yield* Ref.make({ done: 0, calls: 0, tokens: 0, hits: 0 })
+    yield* Effect.forEach(
+      todo,
+      (cell) =>
+        Effect.gen(function* () {
+          const total = yield* runCell(config, out, cell, cache)
+          const t = total ? totalTally(total) : undefined
+          const p = yield* Ref.updateAndGet(progress, (p) => ({
+            done: p.done + 1,
+            calls: p.calls + (t?.calls ?? 0),
+            tokens: p.tokens + (t ? t.promptTokens + t.completionTokens : 0),
+            hits: p.hits + (t?.cacheHits ?? 0)
+          }))
+          const elapsed = (yield* Clock.currentTimeMillis) - startedAt
+          const eta = (elapsed / p.done) * (todo.length - p.done)
+          yield* Console.log(
+            `[${p.done}/${todo.length}] ${cellLabel(cell)} done; calls ${p.calls}, tokens ${p.tokens}, ` +
+              `cache hits ${p.calls ? ((100 * p.hits) / p.calls).toFixed(1) : "0.0"}%, elapsed ${formatDuration(elapsed)}, ETA ${formatDuration(eta)}`
+          )
+        }),
+      { concurrency: input.concurrency.pipe(Option.getOrElse(() => config.concurrency ?? 1)) }
+    )
+    if (!input.replay && cache.mode !== "off" && cache.mode !== "replay") {
+      const { written } = yield* exportCache(cache.path, `${out}/cache.jsonl.gz`)
+      yield* Console.log(`cache: ${written} calls exported to ${out}/cache.jsonl.gz`)
+    }
+    const files = yield* buildTables(config, out)
+    yield* Console.log(`tables and plots:\n${files.map((f) => `  ${f}`).join("\n")}`)
+  })
+).pipe(
+  Command.withDescription(
+    "Run an experiment (tasks x topologies x methods x seeds): skips finished cells, resumes interrupted ones, then writes tables, plots, manifests and the exported cache"
+  ),
+  Command.withExamples([
+    { command: "maspo run results/sim-table.json", description: "The bundled simulator experiment" },
+    {
+      command: "maspo run results/sim-table.json --replay --out /tmp/check",
+      description: "Regenerate it from the committed cache, with no live call"
+    }
+  ])
+)

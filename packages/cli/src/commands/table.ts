@@ -1,0 +1,26 @@
+import { Console, Effect } from "effect"
+import { Argument, Command } from "effect/cli"
+import { ExperimentConfig } from "../experiment/config.ts"
+import { buildTables } from "../experiment/tables.ts"
+import { readJsonAs } from "../output.ts"
+
+export const tableCommand = Command.make(
+  "table",
+  {
+    dir: Argument.String("dir").pipe(
+      Argument.withDescription("An experiment's output directory (holds experiment.json)")
+    )
+  },
+  Effect.fn("maspo.table")(function* (input) {
+    const config = yield* readJsonAs(ExperimentConfig)(`${input.dir}/experiment.json`)
+    const files = yield* buildTables(config, input.dir)
+    yield* Console.log(files.join("\n"))
+  })
+).pipe(
+  Command.withDescription(
+    "Build result tables (Markdown, CSV, JSON, LaTeX: accuracy per task and average with 95% CIs over seeds, paired tests against the unoptimized MAS and the best baseline, costs per role; ablations) and SVG plots from an experiment's finished cells"
+  ),
+  Command.withExamples([
+    { command: "maspo table results/sim", description: "Rebuild the simulator experiment's tables" }
+  ])
+)

@@ -1,0 +1,97 @@
+import { afterAll, describe, expect, it } from "@effect/vitest"
+import { spawn } from "node:child_process"
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { createRequire } from "node:module"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath, pathToFileURL } from "node:url"
+import { runCli } from "./cliProcess.ts"
+
+/** `maspo run`: a killed experiment, started again, ends with the same tables as an uninterrupted one. */
+
+const work = mkdtempSync(join(tmpdir(), "maspo-experiment-"))
+afterAll(() => rmSync(work, { recursive: true, force: true }))
+
+const main = fileURLToPath(new URL("../src/main.ts", import.meta.url))
+const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm")).href
+
+const experiment = (out: string) => ({
+  name: "tiny",
+  out,
+  tasks: ["arith"],
+  topologies: ["sequential"],
+  methods: [
+    { name: "seed", kind: "seed" },
+    { name: "maspo", kind: "maspo", optimizer: { rounds: 1, stepsPerVisit: 2, batchSize: 6, poolSize: 12 } },
+    {
+      name: "local-only",
+      kind: "maspo",
+      ablation: "local-only",
+      optimizer: { rounds: 1, stepsPerVisit: 2, batchSize: 6, poolSize: 12 }
+    }
+  ],
+  seeds: [1, 2],
+  testN: 30,
+  concurrency: 2,
+  cache: { mode: "off" }
+})
+
+const filesUnder = (dir: string): Array<string> =>
+  existsSync(dir)
+    ? readdirSync(dir).flatMap((f) => {
+        const p = join(dir, f)
+        return statSync(p).isDirectory() ? filesUnder(p).map((x) => join(f, x)) : [f]
+      })
+    : []
+
+const outputs = (out: string) =>
+  Object.fromEntries(
+    ["tables", "plots"].flatMap((d) =>
+      filesUnder(join(out, d)).map((f) => [join(d, f), readFileSync(join(out, d, f), "utf8")])
+    )
+  )
+
+const countManifests = (out: string) =>
+  filesUnder(join(out, "cells")).filter((f) => f.endsWith("manifest.json")).length
+
+describe("maspo run", () => {
+  it("kill and restart gives the same tables as an uninterrupted run", async () => {
+    const whole = join(work, "whole")
+    writeFileSync(join(work, "whole.json"), JSON.stringify(experiment(whole)))
+    const a = await runCli(["run", join(work, "whole.json")], { cwd: work })
+    expect(a.stderr).toBe("")
+    expect(a.code).toBe(0)
+    expect(a.stdout).toMatch(/\[6\/6\]/)
+    const expected = outputs(whole)
+    expect(Object.keys(expected).length).toBeGreaterThan(3)
+
+    const broken = join(work, "broken")
+    writeFileSync(join(work, "broken.json"), JSON.stringify(experiment(broken)))
+    await new Promise<void>((resolve) => {
+      const child = spawn(process.execPath, ["--import", tsxLoader, main, "run", join(work, "broken.json")], {
+        cwd: work,
+        stdio: "ignore"
+      })
+      const timer = setInterval(() => {
+        if (countManifests(broken) >= 2) {
+          clearInterval(timer)
+          child.kill("SIGKILL")
+        }
+      }, 10)
+      child.on("exit", () => {
+        clearInterval(timer)
+        resolve()
+      })
+    })
+    const done = countManifests(broken)
+    expect(done).toBeGreaterThanOrEqual(2)
+    expect(done).toBeLessThan(6)
+    const b = await runCli(["run", join(work, "broken.json")], { cwd: work })
+    expect(b.code).toBe(0)
+    expect(b.stdout).toContain(`${done} already complete`)
+    const got = outputs(broken)
+    expect(Object.keys(got).sort()).toEqual(Object.keys(expected).sort())
+    // Tables name the experiment's output directory nowhere, so the two runs' files are byte-identical.
+    for (const [f, text] of Object.entries(expected)) expect(got[f], f).toBe(text)
+  }, 240_000)
+})
