@@ -1,0 +1,5 @@
+export * from "./CellResult.ts"
+export * from "./plots.ts"
+export * from "./render.ts"
+export * from "./summarize.ts"
+export * from "./svg.ts"
