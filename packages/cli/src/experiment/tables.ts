@@ -37,6 +37,19 @@ const stepOf = (raw: Record<string, unknown>, i: number): CellStep => {
   }
 }
 
+/**
+ * Tables report calls and tokens, not how many were live or cached: that split depends on what the
+ * cache held when the cell ran (a replay serves everything from it), and is kept in each manifest.
+ */
+const withoutCacheSplit = (report: BudgetReport): BudgetReport => {
+  const strip = (t: BudgetReport["agent"]) => ({ ...t, liveCalls: 0, cacheHits: 0 })
+  return {
+    agent: strip(report.agent),
+    optimizer: strip(report.optimizer),
+    evaluator: strip(report.evaluator)
+  }
+}
+
 /** A finished cell's result as the table builders take it (its cost: optimization plus test evaluation). */
 export const readCell = Effect.fn("readCell")(function* (out: string, cell: Cell) {
   const fs = yield* FileSystem.FileSystem
@@ -58,7 +71,7 @@ export const readCell = Effect.fn("readCell")(function* (out: string, cell: Cell
     testItemIds: test.items,
     scores: test.optimized.scores,
     accuracy: test.optimized.accuracy,
-    budget: manifest.budget.total ?? emptyReport(),
+    budget: withoutCacheSplit(manifest.budget.total ?? emptyReport()),
     ...(steps.length > 0 ? { steps } : {})
   }
   return result
