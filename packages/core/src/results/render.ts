@@ -145,7 +145,7 @@ const accuracyTable = (l: AccuracyLayout): TableModel => {
     `mean ± half-width of the ${level} CI over ${seedRange(shown)} (two-level bootstrap: seeds, then test items). ` +
     `${SEED_MARK} significantly better than the unoptimized MAS (${summary.seedMethod}); ` +
     `${BEST_MARK} significantly better than the best baseline on that task ` +
-    `(paired bootstrap ${level} CI of the difference over matched (seed, item) pairs excludes 0). ` +
+    `(two-level paired bootstrap ${level} CI of the difference, seeds then matched items, excludes 0). ` +
     `${AVERAGE_COLUMN} is the mean over all ${allTasks.length} task${allTasks.length === 1 ? "" : "s"} of the topology` +
     (bold ? "; bold: best in its column." : ".") +
     (paper === undefined ? "" : " (paper) columns: the published numbers.")
@@ -394,14 +394,17 @@ const LATEX: Readonly<Record<string, string>> = {
   $: "\\$",
   "~": "\\textasciitilde{}",
   "^": "\\textasciicircum{}",
+  "|": "\\textbar{}",
+  "<": "\\textless{}",
+  ">": "\\textgreater{}",
   "±": "$\\pm$",
   "†": "$^{\\dagger}$",
   "‡": "$^{\\ddagger}$"
 }
 
-/** Escapes LaTeX special characters (\ { } _ % & # $ ~ ^) for text mode; ± † ‡ become math. Newlines become spaces. */
+/** Escapes LaTeX special characters (\ { } _ % & # $ ~ ^, and | < > which OT1 fonts misprint) for text mode; ± † ‡ become math. Newlines become spaces. */
 export const escapeLatex = (s: string): string =>
-  s.replace(/[\\{}_%&#$~^±†‡]/g, (c) => LATEX[c]!).replace(/\r\n|\r|\n/g, " ")
+  s.replace(/[\\{}_%&#$~^|<>±†‡]/g, (c) => LATEX[c]!).replace(/\r\n|\r|\n/g, " ")
 
 const latexCell = (cell: TableCell): string => {
   if (cell.kind === "stat") {

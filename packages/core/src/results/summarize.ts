@@ -1,7 +1,7 @@
 import { Effect } from "effect"
 import { type BudgetReport, emptyTally, type RoleTally, totalTally } from "../Budget.ts"
 import { deriveSeed, SeededRng } from "../random.ts"
-import { type Interval, mean, pairedBootstrap, pairedPermutationTest, seedsBootstrap } from "../stats.ts"
+import { type Interval, mean, pairedPermutationTest, seedsBootstrap } from "../stats.ts"
 import {
   type CellMismatch,
   type CellMismatchError,
@@ -270,12 +270,13 @@ const compare = (
 ): PairedComparison | undefined => {
   if (matched.length === 0) return undefined
   const a = matched.flatMap((m) => m.a)
-  const b = matched.flatMap((m) => m.b)
-  const boot = pairedBootstrap(a, b, {
-    seed: deriveSeed(o.seed, `bootstrap|${label}`),
-    resamples: o.resamples,
-    level: o.level
-  })
+  // Two-level (cluster) bootstrap of the paired differences: resample seeds, then items within a
+  // seed. Pooling all (seed, item) pairs as if independent would ignore run-to-run variance, which
+  // dominates when each seed optimizes its own prompts.
+  const boot = seedsBootstrap(
+    matched.map((m) => m.a.map((x, i) => x - m.b[i]!)),
+    { seed: deriveSeed(o.seed, `bootstrap|${label}`), resamples: o.resamples, level: o.level }
+  )
   const perm = pairedPermutationTest(
     matched.map((m) => mean(m.a)),
     matched.map((m) => mean(m.b)),
@@ -285,7 +286,7 @@ const compare = (
     against,
     seeds: matched.map((m) => m.seed),
     pairs: a.length,
-    diff: boot.diff,
+    diff: boot.mean,
     ci: boot.ci,
     pValue: perm.pValue,
     significant: boot.ci.low > 0 || boot.ci.high < 0
