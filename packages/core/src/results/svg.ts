@@ -64,8 +64,9 @@ interface Axis {
 export const niceAxis = (lo: number, hi: number, target = 5, fixedRange = false): Axis => {
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) return niceAxis(0, 1, target)
   if (hi < lo) [lo, hi] = [hi, lo]
-  if (hi - lo < 1e-12) {
-    const pad = Math.abs(lo) > 1e-12 ? Math.abs(lo) * 0.1 : 1
+  // A (nearly) constant range gets padding, so ticks stay within fixed-decimal precision.
+  if (hi - lo < 1e-9 * Math.max(1, Math.abs(lo), Math.abs(hi))) {
+    const pad = Math.abs(lo) > 1e-9 ? Math.abs(lo) * 0.1 : 1
     lo -= pad
     hi += pad
   }
