@@ -38,9 +38,9 @@ export interface PairedComparison {
   readonly seeds: ReadonlyArray<number>
   /** Matched (seed, item) pairs. */
   readonly pairs: number
-  /** Mean score difference (this method minus `against`) over the pairs. */
+  /** Mean over matched seeds of the per-seed accuracy difference (this method minus `against`). */
   readonly diff: number
-  /** Paired bootstrap CI of `diff` over the (seed, item) pairs. */
+  /** Two-level paired bootstrap CI of `diff`: resample matched seeds, then (seed, item) pairs within a seed. */
   readonly ci: Interval
   /** Paired permutation (sign-flip) p-value on the per-seed accuracy differences. */
   readonly pValue: number
