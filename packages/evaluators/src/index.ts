@@ -11,7 +11,10 @@ export const evaluatorLayerFor = (config: OptimizerConfig, seed: number, callSav
     debiasPosition: config.debiasPosition,
     lookaheadDepth: config.lookaheadDepth,
     seed,
-    skipIdentical: callSaving,
+    // Asked in one order, a judge still answers A or B for two identical outputs (the position coin
+    // then makes it a win or a loss), so skipping them would change decisions; asked in both orders,
+    // a deterministic judge's answers cancel to the tie the skip records.
+    skipIdentical: callSaving && config.debiasPosition,
     memoize: callSaving
   }
   switch (config.evaluator) {
