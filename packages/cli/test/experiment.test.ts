@@ -94,4 +94,33 @@ describe("maspo run", () => {
     // Tables name the experiment's output directory nowhere, so the two runs' files are byte-identical.
     for (const [f, text] of Object.entries(expected)) expect(got[f], f).toBe(text)
   }, 240_000)
+
+  it("a transfer row evaluates another method's prompts with its own providers", async () => {
+    const out = join(work, "transfer")
+    const config = {
+      ...experiment(out),
+      methods: [
+        { name: "seed", kind: "seed" },
+        {
+          name: "maspo",
+          kind: "maspo",
+          optimizer: { rounds: 1, stepsPerVisit: 2, batchSize: 6, poolSize: 12 }
+        },
+        // The same (simulated) model: the transferred prompts must score exactly as where they came from.
+        { name: "transfer", kind: "transfer", from: "maspo", providers: {} }
+      ],
+      seeds: [3]
+    }
+    writeFileSync(join(work, "transfer.json"), JSON.stringify(config))
+    const r = await runCli(["run", join(work, "transfer.json")], { cwd: work })
+    expect(r.code).toBe(0)
+    const cell = (m: string) => join(out, "cells/arith/sequential", m, "seed3")
+    expect(readFileSync(join(cell("transfer"), "prompts.json"), "utf8")).toBe(
+      readFileSync(join(cell("maspo"), "prompts.json"), "utf8")
+    )
+    const scores = (m: string) =>
+      JSON.parse(readFileSync(join(cell(m), "test.json"), "utf8")).optimized.scores
+    expect(scores("transfer")).toEqual(scores("maspo"))
+    expect(readFileSync(join(out, "tables/accuracy.md"), "utf8")).toMatch(/\| transfer \|/)
+  }, 120_000)
 })

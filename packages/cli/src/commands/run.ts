@@ -87,26 +87,34 @@ export const runCommand = Command.make(
     )
     const startedAt = yield* Clock.currentTimeMillis
     const progress = yield* Ref.make({ done: 0, calls: 0, tokens: 0, hits: 0 })
+    const runOne = (cell: Cell) =>
+      Effect.gen(function* () {
+        const total = yield* runCell(config, out, cell, cache)
+        const t = total ? totalTally(total) : undefined
+        const p = yield* Ref.updateAndGet(progress, (p) => ({
+          done: p.done + 1,
+          calls: p.calls + (t?.calls ?? 0),
+          tokens: p.tokens + (t ? t.promptTokens + t.completionTokens : 0),
+          hits: p.hits + (t?.cacheHits ?? 0)
+        }))
+        const elapsed = (yield* Clock.currentTimeMillis) - startedAt
+        const eta = (elapsed / p.done) * (todo.length - p.done)
+        yield* Console.log(
+          `[${p.done}/${todo.length}] ${cellLabel(cell)} done; calls ${p.calls}, tokens ${p.tokens}, ` +
+            `cache hits ${p.calls ? ((100 * p.hits) / p.calls).toFixed(1) : "0.0"}%, elapsed ${formatDuration(elapsed)}, ETA ${formatDuration(eta)}`
+        )
+      })
+    const concurrency = input.concurrency.pipe(Option.getOrElse(() => config.concurrency ?? 1))
+    // Transfers read other cells' prompts, so they start only once every other cell is done.
     yield* Effect.forEach(
-      todo,
-      (cell) =>
-        Effect.gen(function* () {
-          const total = yield* runCell(config, out, cell, cache)
-          const t = total ? totalTally(total) : undefined
-          const p = yield* Ref.updateAndGet(progress, (p) => ({
-            done: p.done + 1,
-            calls: p.calls + (t?.calls ?? 0),
-            tokens: p.tokens + (t ? t.promptTokens + t.completionTokens : 0),
-            hits: p.hits + (t?.cacheHits ?? 0)
-          }))
-          const elapsed = (yield* Clock.currentTimeMillis) - startedAt
-          const eta = (elapsed / p.done) * (todo.length - p.done)
-          yield* Console.log(
-            `[${p.done}/${todo.length}] ${cellLabel(cell)} done; calls ${p.calls}, tokens ${p.tokens}, ` +
-              `cache hits ${p.calls ? ((100 * p.hits) / p.calls).toFixed(1) : "0.0"}%, elapsed ${formatDuration(elapsed)}, ETA ${formatDuration(eta)}`
-          )
-        }),
-      { concurrency: input.concurrency.pipe(Option.getOrElse(() => config.concurrency ?? 1)) }
+      todo.filter((c) => c.method.kind !== "transfer"),
+      runOne,
+      { concurrency }
+    )
+    yield* Effect.forEach(
+      todo.filter((c) => c.method.kind === "transfer"),
+      runOne,
+      { concurrency }
     )
     if (!input.replay && cache.mode !== "off" && cache.mode !== "replay") {
       const { written } = yield* exportCache(cache.path, `${out}/cache.jsonl.gz`)

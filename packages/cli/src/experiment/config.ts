@@ -67,7 +67,7 @@ export const ExperimentConfig = Schema.Struct({
   optimizer: Schema.optional(OptimizerOverrides),
   /** The unoptimized row that every method is tested against (default "seed"). */
   baseline: Schema.optional(Schema.String),
-  /** Published numbers to print beside ours: method -> task -> accuracy (0-1). */
+  /** Published numbers to print beside ours: method -> task -> accuracy in percent, as printed. */
   paper: Schema.optional(Schema.Record(Schema.String, Schema.Record(Schema.String, Schema.Number)))
 })
 export type ExperimentConfig = typeof ExperimentConfig.Type
