@@ -86,6 +86,7 @@ export const runCommand = Command.make(
       `${config.name}: ${cells.length} cells, ${cells.length - todo.length} already complete, ${todo.length} to run`
     )
     const startedAt = yield* Clock.currentTimeMillis
+    const tty = process.stdout.isTTY === true
     const progress = yield* Ref.make({ done: 0, calls: 0, tokens: 0, hits: 0 })
     const runOne = (cell: Cell) =>
       Effect.gen(function* () {
@@ -99,10 +100,13 @@ export const runCommand = Command.make(
         }))
         const elapsed = (yield* Clock.currentTimeMillis) - startedAt
         const eta = (elapsed / p.done) * (todo.length - p.done)
-        yield* Console.log(
+        const line =
           `[${p.done}/${todo.length}] ${cellLabel(cell)} done; calls ${p.calls}, tokens ${p.tokens}, ` +
-            `cache hits ${p.calls ? ((100 * p.hits) / p.calls).toFixed(1) : "0.0"}%, elapsed ${formatDuration(elapsed)}, ETA ${formatDuration(eta)}`
-        )
+          `cache hits ${p.calls ? ((100 * p.hits) / p.calls).toFixed(1) : "0.0"}%, elapsed ${formatDuration(elapsed)}, ETA ${formatDuration(eta)}`
+        // On a terminal one status line is rewritten in place; in a log (not a TTY), one line per cell.
+        yield* tty
+          ? Effect.sync(() => process.stdout.write(`\r\x1b[2K${line}${p.done === todo.length ? "\n" : ""}`))
+          : Console.log(line)
       })
     const concurrency = input.concurrency.pipe(Option.getOrElse(() => config.concurrency ?? 1))
     // Transfers read other cells' prompts, so they start only once every other cell is done.
