@@ -1,28 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
-import {
-  Budget,
-  defaultRoleDefaults,
-  LanguageModel,
-  type LMRequest,
-  makeTopology,
-  MasExecutor,
-  PairwiseJudge,
-  parseCompressionRequest,
-  parsePairwiseRequest,
-  parseRefineRequest,
-  Refiner,
-  scriptedLanguageModel,
-  seedPrompts,
-  sha256Hex,
-  slotProblems,
-  stripLabels,
-  type Task,
-  type TaskItem,
-  totalTally,
-  type TopologySpec
-} from "@maspo/core"
-import { arithTask, generateArithItems, simClients, simSequential } from "@maspo/core/sim"
-import { Effect, Layer } from "effect"
+import { Budget, parsePairwiseRequest, parseRefineRequest, type TaskItem } from "@maspo/core"
+import { Effect } from "effect"
 import * as fc from "fast-check"
 import type { BaselineInput } from "../src/optimizers/contract.ts"
 import {
@@ -33,63 +11,28 @@ import {
   type ScoredPrompt,
   selectTopK
 } from "../src/optimizers/ape.ts"
+import {
+  assertSeedDecides,
+  assertStoppedBeforeWork,
+  assertValidSimPrompts,
+  assertWithinCap,
+  callsByRole,
+  chainInput,
+  editWorld,
+  gen,
+  genOf,
+  type LocalRule,
+  preferNewer,
+  preferOlder,
+  questionItems,
+  runOnSimulator,
+  scriptedTask,
+  type SeenRequest,
+  totalCalls
+} from "./baselineTesting.ts"
 
-// A scripted world: every prompt edit appends "[edit ...]", so an agent's output shows how many
-// edits its prompt has (`g=N`); the local judge follows a rule on those numbers.
-const gen = (text: string) => (text.match(/\[edit /g) ?? []).length
-const genOf = (text: string) => Number(/g=(\d+)/.exec(text)?.[1] ?? -1)
-const h = (s: string) => sha256Hex(s).slice(0, 10)
-
-const task: Task = {
-  name: "scripted",
-  kind: "arith",
-  compressionWords: 30,
-  extract: (reply) => /ans (\S+)/.exec(reply)?.[1],
-  voteKey: (a) => a,
-  score: (item, reply) => Effect.succeed(reply.includes(item.gold) ? 1 : 0)
-}
-const items = (n: number): Array<TaskItem> =>
-  Array.from({ length: n }, (_, i) => ({ id: `q${i}`, question: `question number ${i}`, gold: "" }))
-const chain: TopologySpec = {
-  name: "chain",
-  nodes: [
-    { kind: "agent", id: "solver", role: "solves", prompt: "Solve. {question} {context}" },
-    { kind: "agent", id: "reviewer", role: "reviews", prompt: "Review. {question} {context}" }
-  ],
-  edges: [{ from: "solver", to: "reviewer" }],
-  terminal: "reviewer"
-}
-
-/** The local judge's answer for item `index` with responses a and b ("tie" names neither). */
-type LocalRule = (index: number, a: string, b: string) => "A" | "B" | "tie"
-const preferNewer: LocalRule = (_i, a, b) => (genOf(a) >= genOf(b) ? "A" : "B")
-const preferOlder: LocalRule = (_i, a, b) => (genOf(a) <= genOf(b) ? "A" : "B")
-
-const script =
-  (local: LocalRule, seen: Array<{ role: string; content: string }> = []) =>
-  (req: LMRequest, role: string): string => {
-    const content = req.messages[req.messages.length - 1]!.content
-    seen.push({ role, content })
-    const comp = parseCompressionRequest(content)
-    if (comp) return `c g=${genOf(comp.output)} ${h(comp.output)}`
-    const pair = parsePairwiseRequest(content)
-    if (pair) {
-      const index = Number(/question number (\d+)/.exec(pair.question)?.[1])
-      const v = local(index, pair.a, pair.b)
-      return v === "tie" ? "I cannot decide." : v
-    }
-    const refine = parseRefineRequest(content)
-    if (refine) {
-      return `<analysis>a</analysis><modification>m</modification><new_prompt>${refine.prompt} [edit ${req.sampleIndex} ${h(content)}]</new_prompt>`
-    }
-    const q = /question number (\d+)/.exec(content)?.[1] ?? "?"
-    return `ans ${q} g=${gen(content)} ${h(content)}`
-  }
-
-const world = (local: LocalRule, seen?: Array<{ role: string; content: string }>) =>
-  Layer.mergeAll(MasExecutor.layer, Refiner.layer, PairwiseJudge.layer).pipe(
-    Layer.provideMerge(scriptedLanguageModel(script(local, seen)))
-  )
+// The edit-counting world of baselineTesting.ts: an agent's output shows how many edits its prompt
+// has (`g=N`); the local judge follows a rule on those numbers.
 
 const small: ApeOptions = {
   evalBatchSize: 4,
@@ -101,25 +44,7 @@ const small: ApeOptions = {
 }
 
 const inputFor = (pool: ReadonlyArray<TaskItem>, overrides: Partial<BaselineInput> = {}) =>
-  Effect.gen(function* () {
-    const topology = yield* makeTopology(chain)
-    const input: BaselineInput = {
-      topology,
-      task,
-      pool,
-      prompts: seedPrompts(topology),
-      seed: 7,
-      concurrency: 4,
-      cap: {},
-      ...overrides
-    }
-    return input
-  })
-
-const calls = Effect.gen(function* () {
-  const r = yield* (yield* Budget).report
-  return [r.agent.calls, r.optimizer.calls, r.evaluator.calls]
-})
+  chainInput(scriptedTask, pool, 7, overrides)
 
 /** The response with more edits wins on items below 2 x its edit count, loses on the others. */
 const graded: LocalRule = (i, a, b) => {
@@ -181,14 +106,14 @@ describe("APE/OPRO-style per-agent optimizer: pure parts", () => {
 describe("APE/OPRO-style per-agent optimizer with scripted LLMs", () => {
   it.effect("makes exactly the expected calls; the seed scores 0.5 and is the reference", () =>
     Effect.gen(function* () {
-      const seen: Array<{ role: string; content: string }> = []
+      const seen: Array<SeenRequest> = []
       yield* Effect.gen(function* () {
-        const input = yield* inputFor(items(20))
+        const input = yield* inputFor(questionItems(20))
         const result = yield* runApe(input, small)
         // Solver: reference run (4 items x 2 agents x answer + compression = 16); 2 + 2 candidates,
         // each a re-run of solver and reviewer (16) and 4 comparisons; 2 + 2 refine calls.
         // Reviewer: 16; 4 candidates re-running the reviewer only (8) and 4 comparisons; 4 refine calls.
-        assert.deepStrictEqual(yield* calls, [16 + 4 * 16 + 16 + 4 * 8, 8, 32])
+        assert.deepStrictEqual(yield* callsByRole, [16 + 4 * 16 + 16 + 4 * 8, 8, 32])
         assert.strictEqual(result.stoppedBy, "schedule")
         assert.deepStrictEqual(
           result.log.map((s) => [s.kind, s.agentId, s.candidates.map((c) => [c.score, c.accepted])]),
@@ -254,7 +179,7 @@ describe("APE/OPRO-style per-agent optimizer with scripted LLMs", () => {
             .slice(0, 2)
             .every((r) => gen(r.prompt) === 0 && r.traces.every((t) => genOf(t.output) === 0))
         )
-      }).pipe(Effect.provide(world(preferNewer, seen)))
+      }).pipe(Effect.provide(editWorld(preferNewer, seen)))
     })
   )
 
@@ -262,12 +187,12 @@ describe("APE/OPRO-style per-agent optimizer with scripted LLMs", () => {
     "each iteration shows the kept prompt's traces in a fresh order, so a repeated request is new",
     () =>
       Effect.gen(function* () {
-        const seen: Array<{ role: string; content: string }> = []
+        const seen: Array<SeenRequest> = []
         yield* Effect.gen(function* () {
-          const input = yield* inputFor(items(20))
+          const input = yield* inputFor(questionItems(20))
           // Every edit scores 1 and ties go to the earlier: the kept prompt never changes.
           yield* runApe(input, { ...small, iterations: 3, proposalsPerTop: 1 })
-        }).pipe(Effect.provide(world(preferNewer, seen)))
+        }).pipe(Effect.provide(editWorld(preferNewer, seen)))
         const refines = seen
           .filter((s) => s.role === "optimizer")
           .map((s) => parseRefineRequest(s.content)!)
@@ -284,10 +209,10 @@ describe("APE/OPRO-style per-agent optimizer with scripted LLMs", () => {
 
   it.effect("with position debiasing each comparison is asked in both orders", () =>
     Effect.gen(function* () {
-      const input = yield* inputFor(items(20))
+      const input = yield* inputFor(questionItems(20))
       yield* runApe(input, { ...small, debiasPosition: true })
-      assert.deepStrictEqual(yield* calls, [16 + 4 * 16 + 16 + 4 * 8, 8, 64])
-    }).pipe(Effect.provide(world(preferNewer)))
+      assert.deepStrictEqual(yield* callsByRole, [16 + 4 * 16 + 16 + 4 * 8, 8, 64])
+    }).pipe(Effect.provide(editWorld(preferNewer)))
   )
 
   it.effect("iterations from the kept prompts find better ones; ties keep the seed", () =>
@@ -295,7 +220,7 @@ describe("APE/OPRO-style per-agent optimizer with scripted LLMs", () => {
       // Pool = evaluation batch = items 0-3. One edit wins on items 0-1 (0.5, a tie with the seed);
       // two edits win on all four (1.0).
       const options: ApeOptions = { ...small, candidates: 2, topK: 2, iterations: 1, proposalsPerTop: 1 }
-      const r = yield* runApe(yield* inputFor(items(4)), options)
+      const r = yield* runApe(yield* inputFor(questionItems(4)), options)
       assert.deepStrictEqual(
         r.log.filter((s) => s.agentId === "solver").map((s) => s.candidates.map((c) => c.score)),
         [
@@ -306,51 +231,43 @@ describe("APE/OPRO-style per-agent optimizer with scripted LLMs", () => {
       assert.strictEqual(gen(r.prompts.solver!), 2)
       assert.strictEqual(gen(r.prompts.reviewer!), 2)
       // Without iterations nothing beats the seed, which wins the ties.
-      const input = yield* inputFor(items(4))
+      const input = yield* inputFor(questionItems(4))
       const r0 = yield* runApe(input, { ...options, iterations: 0 })
       assert.deepStrictEqual(r0.prompts, input.prompts)
       assert.strictEqual(r0.log.length, 2)
-    }).pipe(Effect.provide(world(graded)))
+    }).pipe(Effect.provide(editWorld(graded)))
   )
 
   it.effect("a candidate the judge does not prefer is never chosen", () =>
     Effect.gen(function* () {
-      const input = yield* inputFor(items(20))
+      const input = yield* inputFor(questionItems(20))
       const result = yield* runApe(input, { ...small, topK: 2 })
       assert.deepStrictEqual(result.prompts, input.prompts)
-    }).pipe(Effect.provide(world(preferOlder)))
+    }).pipe(Effect.provide(editWorld(preferOlder)))
   )
 
   it.effect("the same seed gives the same result; another seed draws another evaluation batch", () =>
-    Effect.gen(function* () {
-      const once = (seed: number) =>
-        Effect.gen(function* () {
-          const result = yield* runApe(yield* inputFor(items(30), { seed }), small)
-          return { result, report: yield* (yield* Budget).report }
-        }).pipe(Effect.provide(world(preferNewer)))
-      const a = yield* once(3)
-      const b = yield* once(3)
-      assert.deepStrictEqual(a.result, b.result)
-      assert.deepStrictEqual(totalTally(a.report), totalTally(b.report))
-      const c = yield* once(4)
-      assert.notDeepEqual(a.result.prompts, c.result.prompts)
-    })
+    assertSeedDecides((seed) =>
+      Effect.gen(function* () {
+        const result = yield* runApe(yield* inputFor(questionItems(30), { seed }), small)
+        return { result, report: yield* (yield* Budget).report }
+      }).pipe(Effect.provide(editWorld(preferNewer)))
+    )
   )
 
   it.effect("a call cap stops the run within one unit of work and keeps the best so far", () =>
     Effect.gen(function* () {
       for (const cap of [30, 70, 100, 150]) {
         const result = yield* Effect.gen(function* () {
-          const input = yield* inputFor(items(20), { cap: { maxCalls: cap } })
+          const input = yield* inputFor(questionItems(20), { cap: { maxCalls: cap } })
           const result = yield* runApe(input, small)
-          const total = totalTally(yield* (yield* Budget).report).calls
+          const total = yield* totalCalls
           assert.strictEqual(result.stoppedBy, "budget")
           // The largest unit is a solver trial: 16 agent calls + 4 comparisons.
-          assert.isAtLeast(total, cap)
-          assert.isBelow(total, cap + 20)
+          assertWithinCap(total, cap, 20)
           assert.deepStrictEqual(result.log[result.log.length - 1]!.best, result.prompts)
           return result
-        }).pipe(Effect.provide(world(preferNewer)))
+        }).pipe(Effect.provide(editWorld(preferNewer)))
         // Once a candidate is scored, the best so far (an edit) is kept.
         if (cap >= 70) assert.strictEqual(gen(result.prompts.solver!), 1)
       }
@@ -359,13 +276,11 @@ describe("APE/OPRO-style per-agent optimizer with scripted LLMs", () => {
 
   it.effect("a cap already reached stops before any work and returns the seed prompts", () =>
     Effect.gen(function* () {
-      const input = yield* inputFor(items(20), { cap: { maxCalls: 0 } })
+      const input = yield* inputFor(questionItems(20), { cap: { maxCalls: 0 } })
       const result = yield* runApe(input, small)
-      assert.strictEqual(result.stoppedBy, "budget")
-      assert.deepStrictEqual(result.prompts, input.prompts)
+      yield* assertStoppedBeforeWork(input, result)
       assert.deepStrictEqual(result.log, [])
-      assert.deepStrictEqual(yield* calls, [0, 0, 0])
-    }).pipe(Effect.provide(world(preferNewer)))
+    }).pipe(Effect.provide(editWorld(preferNewer)))
   )
 })
 
@@ -374,37 +289,12 @@ describe("APE/OPRO-style per-agent optimizer on the embedded simulator", () => {
     "the default schedule finishes and returns a valid prompt set",
     () =>
       Effect.gen(function* () {
-        const seed = 5
-        const topology = yield* makeTopology(simSequential)
-        const input: BaselineInput = {
-          topology,
-          task: arithTask,
-          pool: stripLabels(generateArithItems(seed, 50, "pool")),
-          prompts: seedPrompts(topology),
-          seed,
-          concurrency: 8,
-          cap: {}
-        }
-        const result = yield* runApe(input, defaultApeOptions)
-        const total = totalTally(yield* (yield* Budget).report).calls
+        const { result, total } = yield* runOnSimulator(5, (input) => runApe(input, defaultApeOptions))
         assert.strictEqual(result.stoppedBy, "schedule")
         assert.strictEqual(result.log.length, 2 * 4)
-        assert.deepStrictEqual(Object.keys(result.prompts).sort(), ["reviewer", "solver"])
-        for (const prompt of Object.values(result.prompts)) {
-          assert.include(prompt, "{question}")
-          assert.include(prompt, "{context}")
-          const p = slotProblems(prompt)
-          assert.deepStrictEqual([p.missing, p.unknown, p.duplicated].flat(), [])
-        }
+        assertValidSimPrompts(result.prompts, ["{question}", "{context}"])
         assert.isTrue(total > 1000 && total < 4000, `${total} calls`)
-      }).pipe(
-        Effect.provide(
-          Layer.mergeAll(MasExecutor.layer, Refiner.layer, PairwiseJudge.layer).pipe(
-            Layer.provideMerge(LanguageModel.layer(simClients(), defaultRoleDefaults(5))),
-            Layer.provideMerge(Budget.layer)
-          )
-        )
-      ),
+      }),
     30_000
   )
 })

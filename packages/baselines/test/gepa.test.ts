@@ -1,29 +1,17 @@
 import { assert, describe, it } from "@effect/vitest"
 import {
-  Budget,
-  defaultRoleDefaults,
-  LanguageModel,
   type LMRequest,
   makeTopology,
-  MasExecutor,
-  PairwiseJudge,
   parseCompressionRequest,
   parsePairwiseRequest,
   parseRefineRequest,
   type PromptSet,
-  Refiner,
-  scriptedLanguageModel,
   seedPrompts,
-  sha256Hex,
-  slotProblems,
-  stripLabels,
   type Task,
   type TaskItem,
-  type TopologySpec,
   totalTally
 } from "@maspo/core"
-import { arithTask, generateArithItems, simClients, simSequential } from "@maspo/core/sim"
-import { Effect, Layer } from "effect"
+import { Effect } from "effect"
 import fc from "fast-check"
 import type { BaselineInput } from "../src/optimizers/contract.ts"
 import { defaultGepaOptions, feedbackText, runGepa, runGepaDetailed } from "../src/optimizers/gepa.ts"
@@ -40,6 +28,20 @@ import {
   selectParent,
   splitPool
 } from "../src/optimizers/gepaPareto.ts"
+import {
+  assertStoppedBeforeWork,
+  assertValidSimPrompts,
+  assertWithinCap,
+  callsByRole,
+  chainInput,
+  gen,
+  questionItems,
+  scriptedOptimizerLayer,
+  scriptedTask,
+  shortHash,
+  runOnSimulator,
+  totalCalls
+} from "./baselineTesting.ts"
 
 // ---------------------------------------------------------------------------------------------
 // Pure helpers
@@ -239,29 +241,13 @@ describe("GEPA lineage and merge", () => {
 // Scripted world: every refinement appends "[edit ...]" to a prompt; an agent's output shows how
 // many edits its prompt has (g=N), and the reviewer's output shows the solver's (saw=N).
 
-const h = (s: string) => sha256Hex(s).slice(0, 10)
-const edits = (text: string) => (text.match(/\[edit /g) ?? []).length
 const num = (re: RegExp, text: string) => Number(re.exec(text)?.[1] ?? 0)
-
-const chain: TopologySpec = {
-  name: "chain",
-  nodes: [
-    { kind: "agent", id: "solver", role: "solves", prompt: "Solve. {question} {context}" },
-    { kind: "agent", id: "reviewer", role: "reviews", prompt: "Review. {question} {context}" }
-  ],
-  edges: [{ from: "solver", to: "reviewer" }],
-  terminal: "reviewer"
-}
 
 /** Final output: "ans i g=<reviewer edits> saw=<solver edits>". */
 const finalOf = (out: string) => ({ r: num(/ g=(\d+)/, out), s: num(/saw=(\d+)/, out) })
 
-const scriptedTask: Task = {
-  name: "scripted",
-  kind: "arith",
-  compressionWords: 30,
-  extract: (reply) => /ans (\S+)/.exec(reply)?.[1],
-  voteKey: (a) => a,
+const editTotalTask: Task = {
+  ...scriptedTask,
   // Supervised: the item is solved when the final output carries at least `gold` edits in all.
   score: (item, reply) => {
     const f = finalOf(reply)
@@ -269,8 +255,7 @@ const scriptedTask: Task = {
   }
 }
 
-const itemsN = (n: number, gold = "1"): Array<TaskItem> =>
-  Array.from({ length: n }, (_, i) => ({ id: `q${i}`, question: `question number ${i}`, gold }))
+const itemsN = (n: number, gold = "1"): Array<TaskItem> => questionItems(n, gold)
 
 /** How good a final output is on item `i` (the judge prefers higher, equal is a tie). */
 type Quality = (i: number, f: { r: number; s: number }) => number
@@ -287,7 +272,7 @@ const world =
   (req: LMRequest): string => {
     const content = req.messages[req.messages.length - 1]!.content
     const comp = parseCompressionRequest(content)
-    if (comp) return `c g=${num(/g=(\d+)/, comp.output)} ${h(comp.output)}`
+    if (comp) return `c g=${num(/g=(\d+)/, comp.output)} ${shortHash(comp.output)}`
     const pair = parsePairwiseRequest(content)
     if (pair) {
       const i = num(/question number (\d+)/, pair.question)
@@ -299,38 +284,15 @@ const world =
     if (refine) {
       w.refines?.push(content)
       if (refine.agentRole === "reviews" && w.blockReviewer?.(content)) return "I cannot improve this."
-      return `<analysis>a</analysis><modification>m</modification><new_prompt>${refine.prompt} [edit ${h(content)}]</new_prompt>`
+      return `<analysis>a</analysis><modification>m</modification><new_prompt>${refine.prompt} [edit ${shortHash(content)}]</new_prompt>`
     }
     const q = /question number (\d+)/.exec(content)?.[1] ?? "?"
     const ctx = /\[solver\] c g=(\d+)/.exec(content)
-    return `ans ${q} g=${edits(content)}${ctx ? ` saw=${ctx[1]}` : ""} ${h(content)}`
+    return `ans ${q} g=${gen(content)}${ctx ? ` saw=${ctx[1]}` : ""} ${shortHash(content)}`
   }
 
-const layerFor = (reply: (req: LMRequest) => string) =>
-  Layer.mergeAll(MasExecutor.layer, Refiner.layer, PairwiseJudge.layer).pipe(
-    Layer.provideMerge(scriptedLanguageModel(reply))
-  )
-
 const inputFor = (pool: ReadonlyArray<TaskItem>, extra: Partial<BaselineInput> = {}) =>
-  Effect.gen(function* () {
-    const topology = yield* makeTopology(chain)
-    const input: BaselineInput = {
-      topology,
-      task: scriptedTask,
-      pool: stripLabels(pool),
-      prompts: seedPrompts(topology),
-      seed: 7,
-      concurrency: 4,
-      cap: {},
-      ...extra
-    }
-    return input
-  })
-
-const calls = Effect.gen(function* () {
-  const r = yield* (yield* Budget).report
-  return [r.agent.calls, r.optimizer.calls, r.evaluator.calls]
-})
+  chainInput(editTotalTask, pool, 7, extra)
 
 /** Higher total of edits is better. */
 const moreEdits: Quality = (_i, f) => f.r + f.s
@@ -359,7 +321,7 @@ describe("GEPA with scripted LLMs", () => {
       //    (16 + 4 judge). 2: the child is the only frontier member; its cursor is at the reviewer;
       //    the reviewer child re-runs the reviewer only (4 + 2 judge) and ties (2 vs 2) -> rejected.
       // 3: the solver again (8 + 2 judge), tie -> rejected. 16 metric calls: stop.
-      assert.deepStrictEqual(yield* calls, [16 + 8 + 8 + 16 + 4 + 8, 3, 2 + 4 + 2 + 2])
+      assert.deepStrictEqual(yield* callsByRole, [16 + 8 + 8 + 16 + 4 + 8, 3, 2 + 4 + 2 + 2])
       assert.strictEqual(run.metricCalls, 16)
       assert.strictEqual(run.iterations, 3)
       assert.strictEqual(run.stoppedBy, "schedule")
@@ -385,7 +347,7 @@ describe("GEPA with scripted LLMs", () => {
       assert.strictEqual(run.valIds.length, 4)
       // The step log carries the running budget.
       assert.strictEqual(totalTally(run.log[2]!.budget).calls, 60 + 3 + 10)
-    }).pipe(Effect.provide(layerFor(world({ quality: moreEdits }))))
+    }).pipe(Effect.provide(scriptedOptimizerLayer(world({ quality: moreEdits }))))
   )
 
   it.effect("label-free feedback marks the traces whose final answer lost to the seed system's", () => {
@@ -418,7 +380,7 @@ describe("GEPA with scripted LLMs", () => {
         }
       }
       assert.isTrue(withFeedback.some((t) => t.feedback !== undefined))
-    }).pipe(Effect.provide(layerFor(world({ quality, refines }))))
+    }).pipe(Effect.provide(scriptedOptimizerLayer(world({ quality, refines }))))
   })
 
   it.effect("is deterministic: the same seed gives the same prompts, log and calls", () =>
@@ -427,8 +389,8 @@ describe("GEPA with scripted LLMs", () => {
       const once = Effect.gen(function* () {
         const input = yield* inputFor(itemsN(20))
         const run = yield* runGepaDetailed(input, { maxMetricCalls: 80, mergeEvery: 2 })
-        return { run, calls: yield* calls }
-      }).pipe(Effect.provide(layerFor(world({ quality }))))
+        return { run, calls: yield* callsByRole }
+      }).pipe(Effect.provide(scriptedOptimizerLayer(world({ quality }))))
       const a = yield* once
       const b = yield* once
       assert.deepStrictEqual(a, b)
@@ -436,7 +398,7 @@ describe("GEPA with scripted LLMs", () => {
       const other = yield* Effect.gen(function* () {
         const input = { ...(yield* inputFor(itemsN(20))), seed: 8 }
         return yield* runGepaDetailed(input, { maxMetricCalls: 80, mergeEvery: 2 })
-      }).pipe(Effect.provide(layerFor(world({ quality }))))
+      }).pipe(Effect.provide(scriptedOptimizerLayer(world({ quality }))))
       assert.notDeepEqual(other.valIds, a.run.valIds)
     })
   )
@@ -472,7 +434,7 @@ describe("GEPA with scripted LLMs", () => {
         assert.isTrue(step.candidates[0]!.accepted)
         assert.deepStrictEqual(step.candidates[0]!.prompts, m.prompts)
       }
-    }).pipe(Effect.provide(layerFor(world({ quality: tradeOff, blockReviewer }))))
+    }).pipe(Effect.provide(scriptedOptimizerLayer(world({ quality: tradeOff, blockReviewer }))))
   })
 
   it.effect("with merge off every iteration is a mutation and no candidate has two parents", () =>
@@ -490,7 +452,7 @@ describe("GEPA with scripted LLMs", () => {
         assert.isTrue(run.log.every((s) => s.agentId !== undefined))
         assert.strictEqual(run.log.length, run.iterations)
       }
-    }).pipe(Effect.provide(layerFor(world({ quality: tradeOff, blockReviewer }))))
+    }).pipe(Effect.provide(scriptedOptimizerLayer(world({ quality: tradeOff, blockReviewer }))))
   )
 
   it.effect("feedback 'all' annotates every reflection trace", () => {
@@ -505,7 +467,7 @@ describe("GEPA with scripted LLMs", () => {
       }
       // The seed parent ties with itself.
       assert.include(refines[0]!, feedbackText(0.5, false))
-    }).pipe(Effect.provide(layerFor(world({ quality: moreEdits, refines }))))
+    }).pipe(Effect.provide(scriptedOptimizerLayer(world({ quality: moreEdits, refines }))))
   })
 
   it.effect("the cap stops the run within one unit of work and keeps the best so far", () =>
@@ -513,23 +475,20 @@ describe("GEPA with scripted LLMs", () => {
       const input = yield* inputFor(itemsN(20), { cap: { maxCalls: 120 } })
       const run = yield* runGepaDetailed(input, { maxMetricCalls: 1000 })
       assert.strictEqual(run.stoppedBy, "budget")
-      const total = totalTally(yield* (yield* Budget).report).calls
-      assert.isAtLeast(total, 120)
+      const total = yield* totalCalls
       // One unit: a mutation (3 parent + 3 seed runs of 4 calls, a refine call, 3 child runs and 3
       // judge calls) or one validation (10 runs of 4 calls and 10 judge calls).
-      assert.isBelow(total, 120 + 50)
+      assertWithinCap(total, 120, 50)
       assert.strictEqual(run.prompts, run.candidates[run.best]!.prompts)
-    }).pipe(Effect.provide(layerFor(world({ quality: moreEdits }))))
+    }).pipe(Effect.provide(scriptedOptimizerLayer(world({ quality: moreEdits }))))
   )
 
   it.effect("a cap already reached returns the seed prompts without a call", () =>
     Effect.gen(function* () {
       const input = yield* inputFor(itemsN(20), { cap: { maxCalls: 0 } })
       const result = yield* runGepa(input)
-      assert.strictEqual(result.stoppedBy, "budget")
-      assert.deepStrictEqual(result.prompts, input.prompts)
-      assert.deepStrictEqual(yield* calls, [0, 0, 0])
-    }).pipe(Effect.provide(layerFor(world({ quality: moreEdits }))))
+      yield* assertStoppedBeforeWork(input, result)
+    }).pipe(Effect.provide(scriptedOptimizerLayer(world({ quality: moreEdits }))))
   )
 
   it.effect("supervised scores come from labeledPool and feed 'task score' feedback; no judge calls", () => {
@@ -544,12 +503,12 @@ describe("GEPA with scripted LLMs", () => {
         maxMetricCalls: 40
       })
       assert.strictEqual(run.method, "gepa-supervised")
-      assert.strictEqual((yield* calls)[2], 0)
+      assert.strictEqual((yield* callsByRole)[2], 0)
       assert.deepStrictEqual(run.candidates[0]!.valScores, [0, 0, 0, 0])
       // One edit solves every item (gold "1").
       assert.deepStrictEqual(run.candidates[run.best]!.valScores, [1, 1, 1, 1])
       assert.include(refines[0]!, feedbackText(0, true))
-    }).pipe(Effect.provide(layerFor(world({ quality: moreEdits, refines }))))
+    }).pipe(Effect.provide(scriptedOptimizerLayer(world({ quality: moreEdits, refines }))))
   })
 
   it.effect("supervised without labels is an input error", () =>
@@ -559,7 +518,7 @@ describe("GEPA with scripted LLMs", () => {
       assert.strictEqual(error._tag, "InputError")
       const partial = yield* Effect.flip(runGepa({ ...input, labeledPool: itemsN(5) }, { supervised: true }))
       assert.include(partial.message, "q5")
-    }).pipe(Effect.provide(layerFor(world({ quality: moreEdits }))))
+    }).pipe(Effect.provide(scriptedOptimizerLayer(world({ quality: moreEdits }))))
   )
 })
 
@@ -569,38 +528,15 @@ describe("GEPA with scripted LLMs", () => {
 describe("GEPA on the simulator", () => {
   it.effect("finishes its default schedule and returns a valid prompt set", () =>
     Effect.gen(function* () {
-      const topology = yield* makeTopology(simSequential)
-      const seed = 11
-      const input: BaselineInput = {
-        topology,
-        task: arithTask,
-        pool: stripLabels(generateArithItems(seed, 50, "pool")),
-        prompts: seedPrompts(topology),
-        seed,
-        concurrency: 8,
-        cap: {}
-      }
-      const result = yield* runGepa(input, defaultGepaOptions)
+      const { result, report } = yield* runOnSimulator(11, (input) => runGepa(input, defaultGepaOptions))
       assert.strictEqual(result.method, "gepa")
       assert.strictEqual(result.stoppedBy, "schedule")
-      assert.deepStrictEqual(Object.keys(result.prompts).sort(), ["reviewer", "solver"])
-      for (const prompt of Object.values(result.prompts)) {
-        const p = slotProblems(prompt)
-        assert.deepStrictEqual([p.missing, p.unknown, p.duplicated], [[], [], []])
-      }
+      assertValidSimPrompts(result.prompts)
       assert.isAbove(result.log.length, 0)
-      const report = yield* (yield* Budget).report
       assert.isAbove(report.optimizer.calls, 0)
       assert.isAbove(report.evaluator.calls, 0)
       const best: PromptSet = result.log[result.log.length - 1]!.best
       assert.deepStrictEqual(best, result.prompts)
-    }).pipe(
-      Effect.provide(
-        Layer.mergeAll(MasExecutor.layer, Refiner.layer, PairwiseJudge.layer).pipe(
-          Layer.provideMerge(LanguageModel.layer(simClients(), defaultRoleDefaults(11))),
-          Layer.provideMerge(Budget.layer)
-        )
-      )
-    )
+    })
   )
 })

@@ -1,28 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
-import {
-  Budget,
-  defaultRoleDefaults,
-  LanguageModel,
-  type LMRequest,
-  makeTopology,
-  MasExecutor,
-  PairwiseJudge,
-  parseCompressionRequest,
-  parsePairwiseRequest,
-  parseRefineRequest,
-  Refiner,
-  scriptedLanguageModel,
-  seedPrompts,
-  sha256Hex,
-  slotProblems,
-  stripLabels,
-  type Task,
-  type TaskItem,
-  totalTally,
-  type TopologySpec
-} from "@maspo/core"
-import { arithTask, generateArithItems, simClients, simSequential } from "@maspo/core/sim"
-import { Effect, Layer } from "effect"
+import { Budget, makeTopology, parsePairwiseRequest, type TaskItem } from "@maspo/core"
+import { Effect } from "effect"
 import * as fc from "fast-check"
 import type { BaselineInput } from "../src/optimizers/contract.ts"
 import {
@@ -33,86 +11,34 @@ import {
   spoAccepts,
   spoRound
 } from "../src/optimizers/spo.ts"
+import {
+  assertSeedDecides,
+  assertStoppedBeforeWork,
+  assertValidSimPrompts,
+  assertWithinCap,
+  callsByRole,
+  chain,
+  chainInput,
+  editWorld,
+  gen,
+  genOf,
+  type LocalRule,
+  preferNewer,
+  preferOlder,
+  questionItems,
+  runOnSimulator,
+  scriptedTask,
+  type SeenRequest,
+  totalCalls
+} from "./baselineTesting.ts"
 
-// A scripted world: every prompt edit appends "[edit ...]", so an agent's output shows how many
-// edits its prompt has (`g=N`); the local judge follows a rule on those numbers.
-const gen = (text: string) => (text.match(/\[edit /g) ?? []).length
-const genOf = (text: string) => Number(/g=(\d+)/.exec(text)?.[1] ?? -1)
-const h = (s: string) => sha256Hex(s).slice(0, 10)
-
-const task: Task = {
-  name: "scripted",
-  kind: "arith",
-  compressionWords: 30,
-  extract: (reply) => /ans (\S+)/.exec(reply)?.[1],
-  voteKey: (a) => a,
-  score: (item, reply) => Effect.succeed(reply.includes(item.gold) ? 1 : 0)
-}
-const items = (n: number): Array<TaskItem> =>
-  Array.from({ length: n }, (_, i) => ({ id: `q${i}`, question: `question number ${i}`, gold: "" }))
-const chain: TopologySpec = {
-  name: "chain",
-  nodes: [
-    { kind: "agent", id: "solver", role: "solves", prompt: "Solve. {question} {context}" },
-    { kind: "agent", id: "reviewer", role: "reviews", prompt: "Review. {question} {context}" }
-  ],
-  edges: [{ from: "solver", to: "reviewer" }],
-  terminal: "reviewer"
-}
-
-/** The local judge's answer for item `index` with responses a and b ("tie" names neither). */
-type LocalRule = (index: number, a: string, b: string) => "A" | "B" | "tie"
-const preferNewer: LocalRule = (_i, a, b) => (genOf(a) >= genOf(b) ? "A" : "B")
-const preferOlder: LocalRule = (_i, a, b) => (genOf(a) <= genOf(b) ? "A" : "B")
-
-const script =
-  (local: LocalRule, seen: Array<{ role: string; content: string }> = []) =>
-  (req: LMRequest, role: string): string => {
-    const content = req.messages[req.messages.length - 1]!.content
-    seen.push({ role, content })
-    const comp = parseCompressionRequest(content)
-    if (comp) return `c g=${genOf(comp.output)} ${h(comp.output)}`
-    const pair = parsePairwiseRequest(content)
-    if (pair) {
-      const index = Number(/question number (\d+)/.exec(pair.question)?.[1])
-      const v = local(index, pair.a, pair.b)
-      return v === "tie" ? "I cannot decide." : v
-    }
-    const refine = parseRefineRequest(content)
-    if (refine) {
-      return `<analysis>a</analysis><modification>m</modification><new_prompt>${refine.prompt} [edit ${req.sampleIndex} ${h(content)}]</new_prompt>`
-    }
-    const q = /question number (\d+)/.exec(content)?.[1] ?? "?"
-    return `ans ${q} g=${gen(content)} ${h(content)}`
-  }
-
-const world = (local: LocalRule, seen?: Array<{ role: string; content: string }>) =>
-  Layer.mergeAll(MasExecutor.layer, Refiner.layer, PairwiseJudge.layer).pipe(
-    Layer.provideMerge(scriptedLanguageModel(script(local, seen)))
-  )
+// The edit-counting world of baselineTesting.ts: an agent's output shows how many edits its prompt
+// has (`g=N`); the local judge follows a rule on those numbers.
 
 const small: SpoOptions = { rounds: 1, stepsPerVisit: 1, batchSize: 4, debiasPosition: false }
 
 const inputFor = (pool: ReadonlyArray<TaskItem>, overrides: Partial<BaselineInput> = {}) =>
-  Effect.gen(function* () {
-    const topology = yield* makeTopology(chain)
-    const input: BaselineInput = {
-      topology,
-      task,
-      pool,
-      prompts: seedPrompts(topology),
-      seed: 7,
-      concurrency: 4,
-      cap: {},
-      ...overrides
-    }
-    return input
-  })
-
-const calls = Effect.gen(function* () {
-  const r = yield* (yield* Budget).report
-  return [r.agent.calls, r.optimizer.calls, r.evaluator.calls]
-})
+  chainInput(scriptedTask, pool, 7, overrides)
 
 describe("SPO-style per-agent optimizer: pure parts", () => {
   it("the mean preference lies in [0, 1] and acceptance is a strict majority of preference mass", () => {
@@ -151,13 +77,13 @@ describe("SPO-style per-agent optimizer: pure parts", () => {
 describe("SPO-style per-agent optimizer with scripted LLMs", () => {
   it.effect("makes exactly the expected calls, and accepted prompts are published at once", () =>
     Effect.gen(function* () {
-      const seen: Array<{ role: string; content: string }> = []
+      const seen: Array<SeenRequest> = []
       yield* Effect.gen(function* () {
-        const input = yield* inputFor(items(20))
+        const input = yield* inputFor(questionItems(20))
         const result = yield* runSpo(input, small)
         // Solver step: system run (4 items x 2 agents x answer + compression = 16), 1 refine call,
         // re-run of solver and reviewer (16), 4 local comparisons. Reviewer step: 16 + 1 + 8 + 4.
-        assert.deepStrictEqual(yield* calls, [16 + 16 + 16 + 8, 2, 8])
+        assert.deepStrictEqual(yield* callsByRole, [16 + 16 + 16 + 8, 2, 8])
         assert.strictEqual(result.stoppedBy, "schedule")
         assert.deepStrictEqual(
           result.log.map((s) => [s.kind, s.agentId, s.candidates.length, s.candidates[0]!.accepted]),
@@ -177,25 +103,25 @@ describe("SPO-style per-agent optimizer with scripted LLMs", () => {
         // The reviewer's step ran the system with the solver's accepted prompt (published at once).
         const reviewerRun = seen.filter((s) => s.role === "agent" && s.content.startsWith("Solve."))
         assert.isTrue(reviewerRun.slice(8).every((s) => gen(s.content) === 1))
-      }).pipe(Effect.provide(world(preferNewer, seen)))
+      }).pipe(Effect.provide(editWorld(preferNewer, seen)))
     })
   )
 
   it.effect("with position debiasing each comparison is asked in both orders", () =>
     Effect.gen(function* () {
-      const input = yield* inputFor(items(20))
+      const input = yield* inputFor(questionItems(20))
       yield* runSpo(input, { ...small, debiasPosition: true })
-      assert.deepStrictEqual(yield* calls, [56, 2, 16])
-    }).pipe(Effect.provide(world(preferNewer)))
+      assert.deepStrictEqual(yield* callsByRole, [56, 2, 16])
+    }).pipe(Effect.provide(editWorld(preferNewer)))
   )
 
   it.effect("a candidate the judge does not prefer is rejected and the prompts stay", () =>
     Effect.gen(function* () {
-      const input = yield* inputFor(items(20))
+      const input = yield* inputFor(questionItems(20))
       const result = yield* runSpo(input, { ...small, stepsPerVisit: 2 })
       assert.deepStrictEqual(result.prompts, input.prompts)
       assert.isTrue(result.log.every((s) => s.candidates.every((c) => !c.accepted && c.score === 0)))
-    }).pipe(Effect.provide(world(preferOlder)))
+    }).pipe(Effect.provide(editWorld(preferOlder)))
   )
 
   it.effect("acceptance needs a mean strictly above 0.5", () =>
@@ -203,8 +129,8 @@ describe("SPO-style per-agent optimizer with scripted LLMs", () => {
       // The batch is the whole 4-item pool. Items 0 and 1 prefer the candidate, 2 and 3 the reference.
       const half: LocalRule = (i, a, b) => (i < 2 === genOf(a) > genOf(b) ? "A" : "B")
       const r1 = yield* Effect.gen(function* () {
-        return yield* runSpo(yield* inputFor(items(4)), small)
-      }).pipe(Effect.provide(world(half)))
+        return yield* runSpo(yield* inputFor(questionItems(4)), small)
+      }).pipe(Effect.provide(editWorld(half)))
       assert.deepStrictEqual(
         r1.log.map((s) => [s.candidates[0]!.score, s.candidates[0]!.accepted]),
         [
@@ -215,8 +141,8 @@ describe("SPO-style per-agent optimizer with scripted LLMs", () => {
       // Items 0-2 prefer the candidate: 0.75.
       const most: LocalRule = (i, a, b) => (i < 3 === genOf(a) > genOf(b) ? "A" : "B")
       const r2 = yield* Effect.gen(function* () {
-        return yield* runSpo(yield* inputFor(items(4)), small)
-      }).pipe(Effect.provide(world(most)))
+        return yield* runSpo(yield* inputFor(questionItems(4)), small)
+      }).pipe(Effect.provide(editWorld(most)))
       assert.deepStrictEqual(
         r2.log.map((s) => [s.candidates[0]!.score, s.candidates[0]!.accepted]),
         [
@@ -226,53 +152,46 @@ describe("SPO-style per-agent optimizer with scripted LLMs", () => {
       )
       // All ties: 0.5, rejected.
       const r3 = yield* Effect.gen(function* () {
-        return yield* runSpo(yield* inputFor(items(4)), small)
-      }).pipe(Effect.provide(world(() => "tie")))
+        return yield* runSpo(yield* inputFor(questionItems(4)), small)
+      }).pipe(Effect.provide(editWorld(() => "tie")))
       assert.isTrue(r3.log.every((s) => s.candidates[0]!.score === 0.5 && !s.candidates[0]!.accepted))
     })
   )
 
   it.effect("the same seed gives the same result; another seed draws other batches", () =>
-    Effect.gen(function* () {
-      const once = (seed: number) =>
-        Effect.gen(function* () {
-          const result = yield* runSpo(yield* inputFor(items(30), { seed }), { ...small, stepsPerVisit: 2 })
-          return { result, report: yield* (yield* Budget).report }
-        }).pipe(Effect.provide(world(preferNewer)))
-      const a = yield* once(3)
-      const b = yield* once(3)
-      assert.deepStrictEqual(a.result, b.result)
-      assert.deepStrictEqual(totalTally(a.report), totalTally(b.report))
-      const c = yield* once(4)
-      assert.notDeepEqual(a.result.prompts, c.result.prompts)
-    })
+    assertSeedDecides((seed) =>
+      Effect.gen(function* () {
+        const result = yield* runSpo(yield* inputFor(questionItems(30), { seed }), {
+          ...small,
+          stepsPerVisit: 2
+        })
+        return { result, report: yield* (yield* Budget).report }
+      }).pipe(Effect.provide(editWorld(preferNewer)))
+    )
   )
 
   it.effect("a call cap keeps cycling rounds and stops within one step of the cap", () =>
     Effect.gen(function* () {
       const cap = 300
-      const input = yield* inputFor(items(20), { cap: { maxCalls: cap } })
+      const input = yield* inputFor(questionItems(20), { cap: { maxCalls: cap } })
       const result = yield* runSpo(input, small)
-      const total = totalTally(yield* (yield* Budget).report).calls
+      const total = yield* totalCalls
       assert.strictEqual(result.stoppedBy, "budget")
       // One round is 2 steps; the cap makes it go on for more rounds.
       assert.isAbove(result.log.length, 2)
       // The most expensive step is the solver's: 16 + 1 + 16 + 4 = 37 calls.
-      assert.isAtLeast(total, cap)
-      assert.isBelow(total, cap + 37)
+      assertWithinCap(total, cap, 37)
       assert.deepStrictEqual(result.log[result.log.length - 1]!.best, result.prompts)
-    }).pipe(Effect.provide(world(preferNewer)))
+    }).pipe(Effect.provide(editWorld(preferNewer)))
   )
 
   it.effect("a cap already reached stops before any work and returns the seed prompts", () =>
     Effect.gen(function* () {
-      const input = yield* inputFor(items(20), { cap: { maxTokens: 0 } })
+      const input = yield* inputFor(questionItems(20), { cap: { maxTokens: 0 } })
       const result = yield* runSpo(input, small)
-      assert.strictEqual(result.stoppedBy, "budget")
-      assert.deepStrictEqual(result.prompts, input.prompts)
+      yield* assertStoppedBeforeWork(input, result)
       assert.deepStrictEqual(result.log, [])
-      assert.deepStrictEqual(yield* calls, [0, 0, 0])
-    }).pipe(Effect.provide(world(preferNewer)))
+    }).pipe(Effect.provide(editWorld(preferNewer)))
   )
 })
 
@@ -281,37 +200,12 @@ describe("SPO-style per-agent optimizer on the embedded simulator", () => {
     "the default schedule finishes and returns a valid prompt set",
     () =>
       Effect.gen(function* () {
-        const seed = 5
-        const topology = yield* makeTopology(simSequential)
-        const input: BaselineInput = {
-          topology,
-          task: arithTask,
-          pool: stripLabels(generateArithItems(seed, 50, "pool")),
-          prompts: seedPrompts(topology),
-          seed,
-          concurrency: 8,
-          cap: {}
-        }
-        const result = yield* runSpo(input, defaultSpoOptions)
-        const total = totalTally(yield* (yield* Budget).report).calls
+        const { result, total } = yield* runOnSimulator(5, (input) => runSpo(input, defaultSpoOptions))
         assert.strictEqual(result.stoppedBy, "schedule")
         assert.strictEqual(result.log.length, 3 * 2 * 6)
-        assert.deepStrictEqual(Object.keys(result.prompts).sort(), ["reviewer", "solver"])
-        for (const prompt of Object.values(result.prompts)) {
-          assert.include(prompt, "{question}")
-          assert.include(prompt, "{context}")
-          const p = slotProblems(prompt)
-          assert.deepStrictEqual([p.missing, p.unknown, p.duplicated].flat(), [])
-        }
+        assertValidSimPrompts(result.prompts, ["{question}", "{context}"])
         assert.isTrue(total > 1000 && total < 4000, `${total} calls`)
-      }).pipe(
-        Effect.provide(
-          Layer.mergeAll(MasExecutor.layer, Refiner.layer, PairwiseJudge.layer).pipe(
-            Layer.provideMerge(LanguageModel.layer(simClients(), defaultRoleDefaults(5))),
-            Layer.provideMerge(Budget.layer)
-          )
-        )
-      ),
+      }),
     30_000
   )
 })

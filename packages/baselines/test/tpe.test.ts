@@ -1,30 +1,19 @@
 import { assert, describe, it } from "@effect/vitest"
 import {
   Budget,
-  defaultRoleDefaults,
   deriveSeed,
-  LanguageModel,
   type LMRequest,
   makeTopology,
-  MasExecutor,
-  PairwiseJudge,
   parseCompressionRequest,
   parsePairwiseRequest,
   parseRefineRequest,
-  Refiner,
-  scriptedLanguageModel,
   SeededRng,
   seedPrompts,
-  sha256Hex,
-  slotProblems,
   stripLabels,
-  type Task,
   type TaskItem,
-  totalTally,
-  type TopologySpec
+  totalTally
 } from "@maspo/core"
-import { arithTask, generateArithItems, simClients, simSequential } from "@maspo/core/sim"
-import { Cause, Effect, Exit, Layer } from "effect"
+import { Cause, Effect, Exit } from "effect"
 import * as fc from "fast-check"
 import type { BaselineInput, BaselineResult } from "../src/optimizers/contract.ts"
 import { betterThan, defaultTpeOptions, runTpe, type TpeOptions } from "../src/optimizers/tpe.ts"
@@ -37,6 +26,16 @@ import {
   TpeSampler,
   type TpeTrial
 } from "../src/optimizers/tpeSampler.ts"
+import {
+  assertValidSimPrompts,
+  assertWithinCap,
+  chainInput,
+  questionItems,
+  runOnSimulator,
+  scriptedOptimizerLayer,
+  scriptedTask,
+  shortHash
+} from "./baselineTesting.ts"
 
 // ---------------------------------------------------------------------------------------------
 // The sampler
@@ -222,37 +221,18 @@ describe("TpeSampler", () => {
 
 const TS = 2
 const TR = 1
-const h = (s: string) => sha256Hex(s).slice(0, 10)
 const optionOf = (content: string) => {
   const m = /\[opt (\d+)\]/.exec(content)
   return m ? Number(m[1]) + 1 : 0
 }
 const quality = (s: number, r: number) => (s === TS && r === TR ? 2 : s === 0 && r === 0 ? 1 : 0)
 
-const task: Task = {
-  name: "scripted",
-  kind: "arith",
-  compressionWords: 30,
-  extract: (reply) => /ans (\S+)/.exec(reply)?.[1],
-  voteKey: (a) => a,
-  score: (item, reply) => Effect.succeed(reply.includes(item.gold) ? 1 : 0)
-}
-const labeledItems = (n: number): Array<TaskItem> =>
-  Array.from({ length: n }, (_, i) => ({ id: `q${i}`, question: `question number ${i}`, gold: "ans q2" }))
-const chain: TopologySpec = {
-  name: "chain",
-  nodes: [
-    { kind: "agent", id: "solver", role: "solves", prompt: "Solve. {question} {context}" },
-    { kind: "agent", id: "reviewer", role: "reviews", prompt: "Review. {question} {context}" }
-  ],
-  edges: [{ from: "solver", to: "reviewer" }],
-  terminal: "reviewer"
-}
+const labeledItems = (n: number): Array<TaskItem> => questionItems(n, "ans q2")
 
 const script = (req: LMRequest): string => {
   const content = req.messages[req.messages.length - 1]!.content
   const comp = parseCompressionRequest(content)
-  if (comp) return `c s=${/s=(\d+)/.exec(comp.output)?.[1] ?? "?"} ${h(comp.output)}`
+  if (comp) return `c s=${/s=(\d+)/.exec(comp.output)?.[1] ?? "?"} ${shortHash(comp.output)}`
   const pair = parsePairwiseRequest(content)
   if (pair) {
     const qa = Number(/ans q(\d)/.exec(pair.a)?.[1] ?? -1)
@@ -263,32 +243,16 @@ const script = (req: LMRequest): string => {
   if (refine) {
     return `<analysis>a</analysis><modification>m</modification><new_prompt>${refine.prompt} [opt ${req.sampleIndex}]</new_prompt>`
   }
-  if (content.startsWith("Solve.")) return `ans x s=${optionOf(content)} ${h(content)}`
+  if (content.startsWith("Solve.")) return `ans x s=${optionOf(content)} ${shortHash(content)}`
   const s = Number(/s=(\d+)/.exec(content)?.[1] ?? -1)
   const r = optionOf(content)
-  return `ans q${quality(s, r)} s=${s} r=${r} ${h(content)}`
+  return `ans q${quality(s, r)} s=${s} r=${r} ${shortHash(content)}`
 }
 
-const world = () =>
-  Layer.mergeAll(MasExecutor.layer, Refiner.layer, PairwiseJudge.layer).pipe(
-    Layer.provideMerge(scriptedLanguageModel(script))
-  )
+const world = () => scriptedOptimizerLayer(script)
 
 const inputFor = (n: number, extra: Partial<BaselineInput> = {}) =>
-  Effect.gen(function* () {
-    const topology = yield* makeTopology(chain)
-    const input: BaselineInput = {
-      topology,
-      task,
-      pool: stripLabels(labeledItems(n)),
-      prompts: seedPrompts(topology),
-      seed: 11,
-      concurrency: 4,
-      cap: {},
-      ...extra
-    }
-    return input
-  })
+  chainInput(scriptedTask, labeledItems(n), 11, extra)
 
 const calls = Effect.gen(function* () {
   const r = yield* (yield* Budget).report
@@ -521,8 +485,7 @@ describe("runTpe", () => {
       const total = (yield* calls).total
       // One trial costs at most 5 x 4 agent calls + 5 judge calls.
       assert.strictEqual(result.stoppedBy, "budget")
-      assert.isAtLeast(total, 200)
-      assert.isBelow(total, 200 + 25)
+      assertWithinCap(total, 200, 25)
       const last = result.log[result.log.length - 1]!
       assert.isBelow(totalTally(last.budget).calls, 200 + 25)
       assert.deepStrictEqual(result.prompts, last.best)
@@ -593,40 +556,17 @@ describe("runTpe", () => {
     "runs end to end on the embedded simulator and returns a valid prompt set",
     () =>
       Effect.gen(function* () {
-        const seed = 5
-        const topology = yield* makeTopology(simSequential)
-        const input: BaselineInput = {
-          topology,
-          task: arithTask,
-          pool: stripLabels(generateArithItems(seed, 50, "pool")),
-          prompts: seedPrompts(topology),
-          seed,
-          concurrency: 8,
-          cap: {}
-        }
-        const result = yield* runTpe(input, defaultTpeOptions)
-        const total = totalTally(yield* (yield* Budget).report).calls
+        const { result, total } = yield* runOnSimulator(5, (input) => runTpe(input, defaultTpeOptions))
         assert.strictEqual(result.stoppedBy, "schedule")
         assert.deepStrictEqual(result.log.map((s) => s.kind).slice(0, 2), ["propose", "propose"])
         assert.isAtMost(result.log.length, 2 + defaultTpeOptions.trials)
-        assert.deepStrictEqual(Object.keys(result.prompts).sort(), ["reviewer", "solver"])
-        for (const prompt of Object.values(result.prompts)) {
-          const p = slotProblems(prompt)
-          assert.deepStrictEqual([p.missing, p.unknown, p.duplicated].flat(), [])
-        }
+        assertValidSimPrompts(result.prompts)
         // The best trial's value is at least the seed's (0.5): the seed trial is always evaluated.
         const scores = result.log.filter((s) => s.kind === "trial").map((s) => s.candidates[0]!.score)
         assert.strictEqual(scores[0], 0.5)
         assert.isAtLeast(Math.max(...scores), 0.5)
         assert.isTrue(total > 200 && total < 2000, `${total} calls`)
-      }).pipe(
-        Effect.provide(
-          Layer.mergeAll(MasExecutor.layer, Refiner.layer, PairwiseJudge.layer).pipe(
-            Layer.provideMerge(LanguageModel.layer(simClients(), defaultRoleDefaults(5))),
-            Layer.provideMerge(Budget.layer)
-          )
-        )
-      ),
+      }),
     30_000
   )
 })

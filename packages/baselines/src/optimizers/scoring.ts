@@ -1,6 +1,7 @@
 import { Effect } from "effect"
 import {
   agentTrace,
+  type Comparison,
   type LanguageModelError,
   MasExecutor,
   PairwiseJudge,
@@ -55,11 +56,13 @@ export interface JudgeSettings {
   readonly seed: number
 }
 
-/** Per item: 1 if the candidate's final answer is preferred, 0 if the reference's, 0.5 for a tie. */
-export const globalPreferences = (
+/** What is compared on one item besides its question: the level and the two responses. */
+type ItemComparison = Omit<Comparison, "question">
+
+/** Per item: the judge's preference for the candidate's response over the reference's. */
+const judgeEachItem = (
   items: ReadonlyArray<TaskItem>,
-  candidate: ReadonlyArray<Trace>,
-  reference: ReadonlyArray<Trace>,
+  comparisonAt: (i: number) => ItemComparison,
   judge: JudgeSettings,
   concurrency: number
 ): Effect.Effect<ReadonlyArray<number>, LanguageModelError, PairwiseJudge> =>
@@ -69,17 +72,31 @@ export const globalPreferences = (
       items,
       (item, i) =>
         j.compare(
-          {
-            question: item.question,
-            level: "global",
-            reference: reference[i]!.finalOutput,
-            candidate: candidate[i]!.finalOutput
-          },
+          { question: item.question, ...comparisonAt(i) },
           { debiasPosition: judge.debiasPosition, seed: judge.seed, skipIdentical: true, memoize: true }
         ),
       { concurrency }
     )
   })
+
+/** Per item: 1 if the candidate's final answer is preferred, 0 if the reference's, 0.5 for a tie. */
+export const globalPreferences = (
+  items: ReadonlyArray<TaskItem>,
+  candidate: ReadonlyArray<Trace>,
+  reference: ReadonlyArray<Trace>,
+  judge: JudgeSettings,
+  concurrency: number
+): Effect.Effect<ReadonlyArray<number>, LanguageModelError, PairwiseJudge> =>
+  judgeEachItem(
+    items,
+    (i) => ({
+      level: "global",
+      reference: reference[i]!.finalOutput,
+      candidate: candidate[i]!.finalOutput
+    }),
+    judge,
+    concurrency
+  )
 
 /** Per item: the local preference for the candidate's output of one agent over the reference's. */
 export const localPreferences = (
@@ -91,24 +108,17 @@ export const localPreferences = (
   judge: JudgeSettings,
   concurrency: number
 ): Effect.Effect<ReadonlyArray<number>, LanguageModelError, PairwiseJudge> =>
-  Effect.gen(function* () {
-    const j = yield* PairwiseJudge
-    return yield* Effect.forEach(
-      items,
-      (item, i) =>
-        j.compare(
-          {
-            question: item.question,
-            level: "local",
-            agentRole,
-            reference: agentTrace(reference[i]!, agentId)!.rawOutput,
-            candidate: agentTrace(candidate[i]!, agentId)!.rawOutput
-          },
-          { debiasPosition: judge.debiasPosition, seed: judge.seed, skipIdentical: true, memoize: true }
-        ),
-      { concurrency }
-    )
-  })
+  judgeEachItem(
+    items,
+    (i) => ({
+      level: "local",
+      agentRole,
+      reference: agentTrace(reference[i]!, agentId)!.rawOutput,
+      candidate: agentTrace(candidate[i]!, agentId)!.rawOutput
+    }),
+    judge,
+    concurrency
+  )
 
 /** Per item: the task's ground-truth score of a trace (supervised variants only). */
 export const labelScores = (
