@@ -1,43 +1,25 @@
 import {
   ABLATIONS,
-  Budget,
-  deriveSeed,
-  evaluateSystem,
-  formatBudget,
-  formatPercent,
-  initialState,
   InputError,
-  isFinished,
-  makeTopology,
   maspoDefaults,
-  type OptimizeInput,
   OptimizerConfig,
-  OptimizerState,
-  pairedBootstrap,
   paperDefaults,
-  runMaspo,
-  seedPrompts,
-  stableHash,
-  stripLabels,
   type RunConfig
 } from "@maspo/core"
-import { Console, Effect, FileSystem, Option, Schema } from "effect"
+import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import {
   concurrencyFlag,
-  dataFlags,
-  providerFlags,
   configFlag,
+  dataFlags,
   masFlag,
   outFlag,
+  providerFlags,
   seedFlag,
   taskFlag
 } from "../flags.ts"
-import { optimizerLayer, systemLayer } from "../layers.ts"
-import { readJsonAs, writeJson, writeJsonl } from "../output.ts"
-import { describeSplit, lookupTopology, openTask } from "../registry.ts"
-import { resolveRunConfig } from "../runConfig.ts"
 import { METHOD_NAMES, type MethodName, runOptimization } from "../optimization.ts"
+import { resolveRunConfig } from "../runConfig.ts"
 
 const optional = <A>(flag: Flag.Flag<A>, description: string) =>
   flag.pipe(Flag.withDescription(description), Flag.optional)
