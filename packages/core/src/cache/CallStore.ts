@@ -25,6 +25,11 @@ export interface StoredCall {
   readonly createdAt: string
 }
 
+export interface StoredAnswer {
+  readonly text: string
+  readonly usage: { readonly promptTokens: number; readonly completionTokens: number }
+}
+
 /**
  * A SQLite file of LLM answers keyed by `cacheKey`. WAL mode; every put is its own committed
  * transaction, so a killed process loses at most the put in progress and never corrupts the file.
@@ -32,6 +37,8 @@ export interface StoredCall {
 export interface CallStore {
   readonly path: string
   readonly get: (key: string) => Effect.Effect<StoredCall | undefined, CacheError>
+  /** The answer alone (text and usage): what a cache hit needs, without reading the stored request. */
+  readonly lookup: (key: string) => Effect.Effect<StoredAnswer | undefined, CacheError>
   /** INSERT OR IGNORE: the first recorded answer wins, so replays are stable. True when inserted. */
   readonly put: (
     key: string,
@@ -162,6 +169,11 @@ export const scopedCallStore = (path: string, options: OpenOptions = {}) =>
 
 const makeCallStore = (path: string, db: Database.Database): CallStore => {
   const select = db.prepare<[string], Row>("SELECT * FROM calls WHERE key = ?")
+  const selectAnswer = db
+    .prepare<[string], [string, number, number]>(
+      "SELECT text, prompt_tokens, completion_tokens FROM calls WHERE key = ?"
+    )
+    .raw()
   const insertOrIgnore = db.prepare(INSERT_OR_IGNORE_SQL)
   const insertOrReplace = db.prepare(INSERT_OR_REPLACE_SQL)
   const countStmt = db.prepare("SELECT COUNT(*) FROM calls").pluck()
@@ -176,6 +188,13 @@ const makeCallStore = (path: string, db: Database.Database): CallStore => {
       attempt("cache read failed", () => {
         const row = select.get(key)
         return row === undefined ? undefined : rowToStoredCall(row)
+      }),
+    lookup: (key) =>
+      attempt("cache read failed", () => {
+        const row = selectAnswer.get(key)
+        return row === undefined
+          ? undefined
+          : { text: row[0], usage: { promptTokens: row[1], completionTokens: row[2] } }
       }),
     put: (key, input, response) =>
       attempt(

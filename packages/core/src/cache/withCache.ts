@@ -5,7 +5,7 @@ import {
   type LMRequest,
   type LMResponse
 } from "../LanguageModel.ts"
-import type { CacheError, CallStore, StoredCall } from "./CallStore.ts"
+import type { CacheError, CallStore, StoredAnswer } from "./CallStore.ts"
 import { cacheKey, type CacheKeyInput, cacheKeyInput, type ExtraBody } from "./key.ts"
 
 /**
@@ -57,7 +57,7 @@ export const replayMissMessage = (key: string, request: LMRequest): string => {
   )
 }
 
-const fromStored = (stored: StoredCall): LMResponse => ({
+const fromStored = (stored: StoredAnswer): LMResponse => ({
   text: stored.text,
   usage: stored.usage,
   cached: true
@@ -106,7 +106,7 @@ export const withCache = (
         const before = flights.get(key)
         if (before !== undefined) return yield* follow(before)
         if (mode !== "record-fresh") {
-          const stored = yield* store.get(key).pipe(Effect.mapError(storeError(key)))
+          const stored = yield* store.lookup(key).pipe(Effect.mapError(storeError(key)))
           if (stored !== undefined) return fromStored(stored)
           if (mode === "replay") {
             return yield* new LanguageModelError({
