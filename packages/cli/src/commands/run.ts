@@ -77,6 +77,18 @@ export const runCommand = Command.make(
       yield* Console.log(`replay: ${counts.inserted} cached calls from ${exported}`)
       cache = { path, mode: "replay" }
     }
+    // A fresh checkout has the published export but not the SQLite file: seed the cache from it, so
+    // reruns are served from it and the export written at the end stays a superset.
+    if (
+      !input.replay &&
+      cache.mode !== "off" &&
+      (yield* fs.exists(exported)) &&
+      !(yield* fs.exists(cache.path))
+    ) {
+      yield* fs.makeDirectory(out, { recursive: true })
+      const counts = yield* importCache(exported, cache.path)
+      yield* Console.log(`cache: ${counts.inserted} calls loaded from ${exported}`)
+    }
     yield* writeJson(`${out}/experiment.json`, config)
 
     const cells = planCells(config)
@@ -120,7 +132,7 @@ export const runCommand = Command.make(
       runOne,
       { concurrency }
     )
-    if (!input.replay && cache.mode !== "off" && cache.mode !== "replay") {
+    if (todo.length > 0 && !input.replay && cache.mode !== "off" && cache.mode !== "replay") {
       const { written } = yield* exportCache(cache.path, `${out}/cache.jsonl.gz`)
       yield* Console.log(`cache: ${written} calls exported to ${out}/cache.jsonl.gz`)
     }
