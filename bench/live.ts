@@ -1,5 +1,5 @@
 /**
- * Live throughput of the real provider client against `maspo serve --latency-ms 100`: 4 x concurrency
+ * Live throughput of the real provider client against `maspo serve --latency-ms 100`: 10 x concurrency
  * distinct requests per level (distinct, so single-flight merges none), calls per second as a fraction
  * of the limit concurrency / latency.
  */
@@ -20,7 +20,8 @@ export const liveBenchmarks = async (): Promise<Array<Figure>> => {
   try {
     const figures: Array<Figure> = []
     for (const concurrency of LEVELS) {
-      const n = 4 * concurrency
+      // Ten waves per level: a steady-state rate, not dominated by the first and last wave.
+      const n = 10 * concurrency
       const program = Effect.gen(function* () {
         const client = yield* openAiClient({
           role: "agent",

@@ -19,7 +19,9 @@ const flags = {
   rateStall: rate("rate-stall", "no response at all (a stalled connection)"),
   rateMalformed: rate("rate-malformed", "a malformed 200 body"),
   latencyMs: Flag.Int("latency-ms").pipe(
-    Flag.withDescription("Added before every answer"),
+    Flag.withDescription(
+      "Minimum response time of every answer from its arrival (the server's own work counts)"
+    ),
     Flag.withDefault(0)
   ),
   stallMs: Flag.Int("stall-ms").pipe(

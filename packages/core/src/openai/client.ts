@@ -1,5 +1,6 @@
 import { Config, Deferred, Effect, Redacted, Semaphore } from "effect"
 import OpenAI from "openai"
+import { nodeFetch } from "./nodeFetch.ts"
 import { canonicalJson } from "../canonical.ts"
 import {
   approxTokens,
@@ -158,7 +159,13 @@ export const openAiClient = (options: OpenAiClientOptions): Effect.Effect<OpenAi
     const tpm: WindowLimiter | undefined =
       options.tpm !== undefined && options.tpm > 0 ? yield* makeWindowLimiter(options.tpm) : undefined
     const secret = Redacted.value(options.apiKey)
-    const http = new OpenAI({ baseURL: options.baseUrl, apiKey: secret, maxRetries: 0, timeout: timeoutMs })
+    const http = new OpenAI({
+      baseURL: options.baseUrl,
+      apiKey: secret,
+      maxRetries: 0,
+      timeout: timeoutMs,
+      fetch: nodeFetch as typeof fetch
+    })
     const inflight = new Map<string, Deferred.Deferred<LMResponse, LanguageModelError>>()
     const counters = { attempts: 0, requests: 0, joined: 0, failures: emptyFailures() }
 

@@ -19,7 +19,7 @@ export interface FaultOptions {
   readonly rate500?: number
   readonly rateStall?: number
   readonly rateMalformed?: number
-  /** Added before every chat answer (default 0). */
+  /** Every chat answer takes at least this long from its arrival, the server's own work included (default 0). */
   readonly latencyMs?: number
   /** How long a stalled request is held before its connection is closed (default 60000). */
   readonly stallMs?: number
@@ -264,7 +264,13 @@ export const startServer = (options: ServerOptions): Promise<ServerHandle> => {
     if (injecting) attemptsByKey.set(key, attempt + 1)
     const fault = decideFault(options, key, attempt)
     record(fault ?? "ok", key, attempt)
-    if (options.latencyMs) await sleep(options.latencyMs)
+    // Latency is a floor on the response time from arrival: the server's own work counts toward it,
+    // as a real provider's latency includes its compute.
+    const untilLatency = () => {
+      const left = (options.latencyMs ?? 0) - (performance.timeOrigin + performance.now() - atMs)
+      return left > 0 ? sleep(left) : Promise.resolve()
+    }
+    if (fault === "rate429" || fault === "rate500") await untilLatency()
     if (fault) stats.faults[fault]++
     switch (fault) {
       case "rate429":
@@ -308,6 +314,7 @@ export const startServer = (options: ServerOptions): Promise<ServerHandle> => {
       completionTokens: approxTokens(answer.text)
     }
     const completion = completionJson(`chatcmpl-${key.slice(0, 24)}`, request.model, answer.text, usage)
+    await untilLatency()
     if (fault === "malformed") {
       if (unitFromParts("malformed", options.faultSeed ?? 0, key, attempt) < 0.5)
         return sendJson(res, 200, { ...completion, choices: [] })
