@@ -174,6 +174,8 @@ export const openAiClient = (options: OpenAiClientOptions): Effect.Effect<OpenAi
         if (rpm) yield* rpm.take(1)
         if (tpm) yield* tpm.take(requestTokenEstimate(request))
         counters.attempts++
+        // nodeFetch resolves only once the whole body has arrived, so the openai client's timeout
+        // (an abort signal) covers a body that stalls after the headers too.
         const raw = yield* Effect.tryPromise({
           try: (signal) =>
             http.chat.completions.create(body as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming, {
@@ -181,16 +183,7 @@ export const openAiClient = (options: OpenAiClientOptions): Effect.Effect<OpenAi
               timeout: timeoutMs
             }) as Promise<unknown>,
           catch: (e) => classifyFailure(e, secret, Date.now())
-        }).pipe(
-          // The openai client's own timeout stops at the headers; this one covers the body too.
-          Effect.timeoutOrElse({
-            duration: timeoutMs,
-            orElse: () =>
-              Effect.fail(
-                new ProviderCallError({ reason: "Timeout", message: `no answer within ${timeoutMs} ms` })
-              )
-          })
-        )
+        })
         const parsed = parseCompletion(raw)
         if (parsed._tag === "Invalid")
           return yield* Effect.fail(
