@@ -61,6 +61,9 @@ const openAiFor = (role: Role, p: ProviderConfig, seed: number) =>
     })
   })
 
+const withoutUndefined = <A extends object>(o: A): Partial<A> =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<A>
+
 /** One client per role from the run config (the simulator for roles with no provider), behind the cache. */
 export const clientsFor = Effect.fn("clientsFor")(function* (config: RunConfig, simulator?: RoleClients) {
   const cache = yield* CallCache
@@ -68,7 +71,10 @@ export const clientsFor = Effect.fn("clientsFor")(function* (config: RunConfig, 
   const build = (role: Role): Effect.Effect<LanguageModelClient, InputError> => {
     const p = config.providers[role]
     const base =
-      p === undefined || p.kind === "sim" ? Effect.succeed(sim[role]) : openAiFor(role, p, config.seed)
+      p === undefined || p.kind === "sim"
+        ? // Simulator parameters replace the task's simulator for this role with a tuned one.
+          Effect.succeed(p?.sim !== undefined ? simClients(withoutUndefined(p.sim))[role] : sim[role])
+        : openAiFor(role, p, config.seed)
     return Effect.map(base, (client) => cache.wrap(client, (p?.extraBody ?? {}) as ExtraBody, { role }))
   }
   return {

@@ -2,9 +2,11 @@ import { describe, expect, it } from "@effect/vitest"
 import { NodeServices } from "@effect/platform-node"
 import { Effect, Option } from "effect"
 import * as fc from "fast-check"
-import { defaultRunConfig } from "@maspo/core"
+import { defaultRunConfig, pairwiseMessages } from "@maspo/core"
+import { CallCache } from "@maspo/core/cache"
+import { arithTestItems } from "@maspo/core/sim"
 import { selfOptimized } from "../src/commands/optimize.ts"
-import { cacheSettings } from "../src/providers.ts"
+import { cacheSettings, clientsFor } from "../src/providers.ts"
 import { resolveRunConfig, setPath } from "../src/runConfig.ts"
 
 const none = {
@@ -71,4 +73,35 @@ describe("run config", () => {
     expect(s.providers.evaluator).toEqual({ kind: "openai", model: "small" })
     expect(s.providers.agent).toEqual(run.providers.agent)
   })
+})
+
+describe("simulator parameters in the run config", () => {
+  it.effect("a judge with accuracy 0 and no position bias always prefers the wrong answer", () =>
+    Effect.gen(function* () {
+      const config = {
+        ...defaultRunConfig,
+        providers: { evaluator: { kind: "sim" as const, sim: { judgeAccuracy: 0, positionBias: 0 } } }
+      }
+      const clients = yield* clientsFor(config).pipe(Effect.provide(CallCache.layer("unused", "off")))
+      const item = arithTestItems(1)[0]!
+      for (let seed = 0; seed < 20; seed++) {
+        const [a, b] = seed % 2 === 0 ? [item.gold, "1"] : ["1", item.gold]
+        const content = pairwiseMessages({
+          question: item.question,
+          level: "global",
+          a: `<answer>${a}</answer>`,
+          b: `<answer>${b}</answer>`
+        })[0]!.content
+        const reply = yield* clients.evaluator.generate({
+          messages: [{ role: "user", content }],
+          model: "maspo-sim-1",
+          temperature: 0,
+          maxTokens: 4,
+          seed,
+          sampleIndex: 0
+        })
+        expect(reply.text).toBe(seed % 2 === 0 ? "B" : "A")
+      }
+    })
+  )
 })

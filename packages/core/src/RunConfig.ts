@@ -17,7 +17,17 @@ export const ProviderConfig = Schema.Struct({
   concurrency: Schema.optional(Schema.Int),
   /** Optional requests-per-minute and tokens-per-minute limits. */
   rpm: Schema.optional(Schema.Number),
-  tpm: Schema.optional(Schema.Number)
+  tpm: Schema.optional(Schema.Number),
+  /** Simulator parameters (kind "sim" only), e.g. the judge's accuracy and position bias. */
+  sim: Schema.optional(
+    Schema.Struct({
+      judgeAccuracy: Schema.optional(Schema.Number),
+      positionBias: Schema.optional(Schema.Number),
+      brevityBias: Schema.optional(Schema.Number),
+      optimizerNoise: Schema.optional(Schema.Number),
+      lureWeight: Schema.optional(Schema.Number)
+    })
+  )
 })
 export type ProviderConfig = typeof ProviderConfig.Type
 
