@@ -1,8 +1,9 @@
 /** Child processes for the macro benchmarks: the real CLI (as users run it) and `maspo serve`. */
-import { type ChildProcess, spawn } from "node:child_process"
+import { spawn } from "node:child_process"
 import { existsSync } from "node:fs"
 import { createRequire } from "node:module"
 import { fileURLToPath, pathToFileURL } from "node:url"
+import { startServe as startServeCli } from "../packages/cli/test/cliProcess.ts"
 
 const require = createRequire(import.meta.url)
 const MAIN = fileURLToPath(new URL("../packages/cli/src/main.ts", import.meta.url))
@@ -63,31 +64,7 @@ export const runOptimizeInProcess = async (args: ReadonlyArray<string>, cwd: str
   }
 }
 
-export interface Served {
-  readonly url: string
-  readonly stop: () => Promise<void>
-}
+export type { Served } from "../packages/cli/test/cliProcess.ts"
 
 /** Starts `maspo serve --port 0 <args>` and resolves with its URL once it listens. */
-export const startServe = (args: ReadonlyArray<string>, cwd: string) =>
-  new Promise<Served>((resolve, reject) => {
-    const child: ChildProcess = spawn(process.execPath, nodeArgs(MAIN, ["serve", "--port", "0", ...args]), {
-      cwd,
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-    let out = ""
-    let err = ""
-    const stop = () =>
-      new Promise<void>((done) => {
-        if (child.exitCode !== null || child.signalCode !== null) return done()
-        child.once("exit", () => done())
-        child.kill("SIGTERM")
-      })
-    child.stdout!.on("data", (d) => {
-      out += d
-      const m = /http:\/\/127\.0\.0\.1:\d+\/v1/.exec(out)
-      if (m) resolve({ url: m[0], stop })
-    })
-    child.stderr!.on("data", (d) => (err += d))
-    child.on("exit", (code) => reject(new Error(`maspo serve exited (${code}) before listening: ${err}`)))
-  })
+export const startServe = (args: ReadonlyArray<string>, cwd: string) => startServeCli(args, { cwd })
