@@ -71,9 +71,23 @@ export const seedsBootstrap = (
   const seedMeans = perSeed.map(mean)
   const m = mean(seedMeans)
   if (perSeed.length === 0) return { mean: Number.NaN, ci: { low: Number.NaN, high: Number.NaN } }
-  const resamples = options.resamples ?? 2000
-  const rng = new SeededRng(options.seed)
-  const stats: Array<number> = []
+  return {
+    mean: m,
+    ci: percentileInterval(
+      twoLevelDraws(perSeed, options.seed, options.resamples ?? 2000),
+      options.level ?? 0.95
+    )
+  }
+}
+
+/** The resampled means of the two-level bootstrap (seeds, then items within each drawn seed). */
+export const twoLevelDraws = (
+  perSeed: ReadonlyArray<ReadonlyArray<number>>,
+  seed: number,
+  resamples: number
+): Array<number> => {
+  const rng = new SeededRng(seed)
+  const draws: Array<number> = []
   for (let r = 0; r < resamples; r++) {
     let total = 0
     for (let s = 0; s < perSeed.length; s++) {
@@ -82,12 +96,18 @@ export const seedsBootstrap = (
       for (let i = 0; i < scores.length; i++) sum += scores[rng.int(scores.length)]!
       total += scores.length === 0 ? 0 : sum / scores.length
     }
-    stats.push(total / perSeed.length)
+    draws.push(total / perSeed.length)
   }
-  stats.sort((a, b) => a - b)
-  const alpha = (1 - (options.level ?? 0.95)) / 2
-  const q = (p: number) => stats[Math.min(resamples - 1, Math.max(0, Math.floor(p * resamples)))]!
-  return { mean: m, ci: { low: q(alpha), high: q(1 - alpha) } }
+  return draws
+}
+
+/** The central `level` percentile interval of bootstrap draws. */
+export const percentileInterval = (draws: ReadonlyArray<number>, level: number): Interval => {
+  const sorted = draws.slice().sort((a, b) => a - b)
+  const n = sorted.length
+  const alpha = (1 - level) / 2
+  const q = (p: number) => sorted[Math.min(n - 1, Math.max(0, Math.floor(p * n)))]!
+  return { low: q(alpha), high: q(1 - alpha) }
 }
 
 /**

@@ -1,7 +1,14 @@
 import { Effect } from "effect"
 import { type BudgetReport, emptyTally, type RoleTally, totalTally } from "../Budget.ts"
-import { deriveSeed, SeededRng } from "../random.ts"
-import { type Interval, mean, pairedPermutationTest, seedsBootstrap } from "../stats.ts"
+import { deriveSeed } from "../random.ts"
+import {
+  type Interval,
+  mean,
+  pairedPermutationTest,
+  percentileInterval,
+  seedsBootstrap,
+  twoLevelDraws
+} from "../stats.ts"
 import {
   type CellMismatch,
   type CellMismatchError,
@@ -153,35 +160,6 @@ const meanCost = (costs: ReadonlyArray<CostSummary>): CostSummary => ({
   evaluator: meanTally(costs.map((c) => c.evaluator)),
   total: meanTally(costs.map((c) => c.total))
 })
-
-/** The resampled means of `seedsBootstrap` (same algorithm), for combining tasks into the average. */
-const twoLevelDraws = (
-  perSeed: ReadonlyArray<ReadonlyArray<number>>,
-  seed: number,
-  resamples: number
-): Array<number> => {
-  const rng = new SeededRng(seed)
-  const draws: Array<number> = []
-  for (let r = 0; r < resamples; r++) {
-    let total = 0
-    for (let s = 0; s < perSeed.length; s++) {
-      const scores = perSeed[rng.int(perSeed.length)]!
-      let sum = 0
-      for (let i = 0; i < scores.length; i++) sum += scores[rng.int(scores.length)]!
-      total += scores.length === 0 ? 0 : sum / scores.length
-    }
-    draws.push(total / perSeed.length)
-  }
-  return draws
-}
-
-const percentileInterval = (draws: Array<number>, level: number): Interval => {
-  const sorted = draws.slice().sort((a, b) => a - b)
-  const n = sorted.length
-  const alpha = (1 - level) / 2
-  const q = (p: number) => sorted[Math.min(n - 1, Math.max(0, Math.floor(p * n)))]!
-  return { low: q(alpha), high: q(1 - alpha) }
-}
 
 /** Problems with a single cell: misaligned scores, duplicate item ids, accuracy that disagrees. */
 const cellProblems = (cell: CellResult, tolerance: number): Array<string> => {
