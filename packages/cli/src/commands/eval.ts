@@ -1,15 +1,4 @@
-import {
-  Budget,
-  evaluateRunner,
-  evaluateSystem,
-  formatBudget,
-  formatPercent,
-  InputError,
-  makeTopology,
-  PromptSet,
-  resolvePrompts,
-  seedPrompts
-} from "@maspo/core"
+import { formatBudget, formatPercent, PromptSet } from "@maspo/core"
 import { Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import {
@@ -23,9 +12,8 @@ import {
   taskFlag
 } from "../flags.ts"
 import { readJsonAs, writeJson, writeJsonl } from "../output.ts"
-import { describeSplit, lookupTopology, openTask, SELF_REFINE } from "../registry.ts"
-import { selfRefine } from "@maspo/baselines"
-import { systemLayer } from "../layers.ts"
+import { evaluateFixed } from "../fixedEvaluation.ts"
+import { describeSplit } from "../registry.ts"
 import { resolveRunConfig } from "../runConfig.ts"
 
 const flags = {
@@ -56,43 +44,25 @@ export const evalCommand = Command.make(
   flags,
   Effect.fn("maspo.eval")(function* (input) {
     const config = yield* resolveRunConfig(input)
-    const entry = yield* openTask(config)
-    const items = config.testSize ? entry.test.slice(0, config.testSize) : entry.test
-    const selfRefining = config.topology === SELF_REFINE
-    const topology = selfRefining
-      ? undefined
-      : yield* makeTopology(yield* lookupTopology(entry, config.topology))
-    const prompts = topology
-      ? yield* resolvePrompts(
-          topology,
-          Option.isSome(input.prompts)
-            ? yield* readJsonAs(PromptSet)(input.prompts.value)
-            : seedPrompts(topology)
-        ).pipe(
-          Effect.mapError(
-            (e) =>
-              new InputError({
-                source: Option.getOrElse(input.prompts, () => "seed prompts"),
-                message: e.message
-              })
-          )
-        )
-      : {}
     const out = Option.getOrElse(
       input.out,
       () => `.maspo/runs/eval-${config.task}-${config.topology}-seed${config.seed}`
     )
 
-    const result = yield* Effect.gen(function* () {
-      const options = { concurrency: config.concurrency }
-      const result = topology
-        ? yield* evaluateSystem(topology, prompts, entry.task, items, options)
-        : yield* evaluateRunner(selfRefine(entry.task, input.refineRounds), entry.task, items, options)
-      const budget = yield* (yield* Budget).report
-      return { result, budget }
-    }).pipe(Effect.provide(systemLayer(config, entry.simulator)))
-
-    const { result: r, budget } = result
+    const {
+      entry,
+      items,
+      prompts,
+      result: r,
+      budget
+    } = yield* evaluateFixed(config, {
+      system: config.topology,
+      testN: config.testSize,
+      refineRounds: input.refineRounds,
+      promptsOf: (seeds) =>
+        Option.isSome(input.prompts) ? readJsonAs(PromptSet)(input.prompts.value) : Effect.succeed(seeds),
+      promptsSource: Option.getOrElse(input.prompts, () => "seed prompts")
+    })
     yield* writeJsonl(
       `${out}/traces.jsonl`,
       r.scored.map((s) => ({ ...s.trace, score: s.score }))

@@ -1,30 +1,22 @@
 import { execFileSync } from "node:child_process"
 import {
   ABLATIONS,
-  Budget,
-  type BudgetReport,
   addReports,
-  evaluateRunner,
-  evaluateSystem,
-  makeTopology,
+  type BudgetReport,
   maspoDefaults,
   type OptimizerConfig,
   paperDefaults,
   PromptSet,
-  resolvePrompts,
   type RunConfig,
-  seedPrompts,
   stableHash,
   VERSION
 } from "@maspo/core"
 import { Clock, Effect, FileSystem, Schema } from "effect"
-import { systemLayer } from "../layers.ts"
 import { selfOptimized } from "../commands/optimize.ts"
+import { evaluateFixed } from "../fixedEvaluation.ts"
 import { type MethodName, runOptimization } from "../optimization.ts"
 import { readJsonAs, writeJson } from "../output.ts"
 import { cacheSettings } from "../providers.ts"
-import { lookupTopology, openTask, SELF_REFINE } from "../registry.ts"
-import { selfRefine } from "@maspo/baselines"
 import { type Cell, cellDir, type ExperimentConfig, type OptimizerOverrides } from "./config.ts"
 
 /** The run config of one cell: the experiment's settings, the method's providers, the cell's seed. */
@@ -101,27 +93,20 @@ export const isCellComplete = Effect.fn("isCellComplete")(function* (
 })
 
 /** Evaluates a fixed prompt set (the seed prompts, or transferred ones) on the cell's test items. */
-const evaluateOnly = Effect.fn("evaluateOnly")(function* (
+const evaluateOnly = Effect.fn("evaluateOnly")(function* <E>(
   run: RunConfig,
   dir: string,
   testN: number | undefined,
-  promptsOf: (seeds: PromptSet) => Effect.Effect<PromptSet, unknown, FileSystem.FileSystem>,
+  promptsOf: (seeds: PromptSet) => Effect.Effect<PromptSet, E, FileSystem.FileSystem>,
+  promptsSource: string,
   system?: string
 ) {
-  const entry = yield* openTask(run)
-  const items = testN ? entry.test.slice(0, testN) : entry.test
-  const selfRefining = system === SELF_REFINE
-  const topology = selfRefining
-    ? undefined
-    : yield* makeTopology(yield* lookupTopology(entry, system ?? run.topology))
-  const prompts = topology ? yield* resolvePrompts(topology, yield* promptsOf(seedPrompts(topology))) : {}
-  const { result, budget } = yield* Effect.gen(function* () {
-    const options = { concurrency: run.concurrency }
-    const result = topology
-      ? yield* evaluateSystem(topology, prompts, entry.task, items, options)
-      : yield* evaluateRunner(selfRefine(entry.task), entry.task, items, options)
-    return { result, budget: yield* (yield* Budget).report }
-  }).pipe(Effect.provide(systemLayer(run, entry.simulator)))
+  const { entry, items, prompts, result, budget } = yield* evaluateFixed(run, {
+    system: system ?? run.topology,
+    testN,
+    promptsOf,
+    promptsSource
+  })
   const scores = result.scored.map((s) => s.score)
   yield* writeJson(`${dir}/split.json`, { ...entry.split, testIds: items.map((i) => i.id) })
   yield* writeJson(`${dir}/prompts.json`, prompts)
@@ -148,11 +133,22 @@ export const runCell = Effect.fn("runCell")(function* (
   let budgets: { optimization: BudgetReport | undefined; test: BudgetReport | undefined }
   if (kind === "seed" || kind === "single") {
     const system = kind === "single" ? cell.method.system : undefined
-    budgets = yield* evaluateOnly(run, dir, config.testN, (seeds) => Effect.succeed(seeds), system)
+    budgets = yield* evaluateOnly(
+      run,
+      dir,
+      config.testN,
+      (seeds) => Effect.succeed(seeds),
+      "seed prompts",
+      system
+    )
   } else if (kind === "transfer") {
     const source = cellDir(out, { ...cell, method: { name: cell.method.from ?? "", kind: "seed" } })
-    budgets = yield* evaluateOnly(run, dir, config.testN, () =>
-      readJsonAs(PromptSet)(`${source}/prompts.json`)
+    budgets = yield* evaluateOnly(
+      run,
+      dir,
+      config.testN,
+      () => readJsonAs(PromptSet)(`${source}/prompts.json`),
+      `${source}/prompts.json`
     )
   } else {
     const outcome = yield* runOptimization({
