@@ -21,11 +21,11 @@ import {
   stripLabels,
   type Task,
   type TaskItem,
-  totalTally,
-  type TopologySpec
+  totalTally
 } from "@maspo/core"
 import { arithTask, generateArithItems, simClients, simSequential } from "@maspo/core/sim"
 import { Effect, Layer } from "effect"
+import { chain } from "../../evaluators/test/scriptedWorld.ts"
 import type { BaselineInput, BaselineResult } from "../src/optimizers/contract.ts"
 
 /**
@@ -61,16 +61,8 @@ export const scriptedTask: Task = {
 export const questionItems = (n: number, gold = ""): Array<TaskItem> =>
   Array.from({ length: n }, (_, i) => ({ id: `q${i}`, question: `question number ${i}`, gold }))
 
-/** Solver then reviewer. */
-export const chain: TopologySpec = {
-  name: "chain",
-  nodes: [
-    { kind: "agent", id: "solver", role: "solves", prompt: "Solve. {question} {context}" },
-    { kind: "agent", id: "reviewer", role: "reviews", prompt: "Review. {question} {context}" }
-  ],
-  edges: [{ from: "solver", to: "reviewer" }],
-  terminal: "reviewer"
-}
+/** Solver then reviewer: the same two-agent chain as the MASPO search tests. */
+export { chain }
 
 /** A baseline input on `chain` with its seed prompts, the pool's labels stripped, concurrency 4, no cap. */
 export const chainInput = (
