@@ -31,6 +31,9 @@ export const REVIEWER_RELEVANT: ReadonlyArray<DirectiveId> = [
   "quick"
 ]
 
+/** Every directive the search varies (the others change nothing the scorer sees). */
+const RELEVANT: ReadonlySet<DirectiveId> = new Set([...SOLVER_RELEVANT, ...REVIEWER_RELEVANT])
+
 export const subsets = <A>(xs: ReadonlyArray<A>): ReadonlyArray<ReadonlyArray<A>> =>
   Array.from({ length: 1 << xs.length }, (_, mask) => xs.filter((_, i) => (mask >> i) & 1))
 
@@ -129,8 +132,7 @@ export const promptsWith = (spec: TopologySpec, assignment: DirectiveAssignment)
   for (const node of spec.nodes) {
     if (node.kind !== "agent") continue
     const want = assignment[node.id] ?? []
-    const relevant = new Set<DirectiveId>([...SOLVER_RELEVANT, ...REVIEWER_RELEVANT])
-    const have = directivesOf(node.prompt).filter((d) => relevant.has(d))
+    const have = directivesOf(node.prompt).filter((d) => RELEVANT.has(d))
     const removed = removeDirectives(
       node.prompt,
       have.filter((d) => !want.includes(d))
@@ -147,12 +149,11 @@ export const promptsWith = (spec: TopologySpec, assignment: DirectiveAssignment)
 
 /** The relevant directives of each agent of a prompt set. */
 export const assignmentOf = (spec: TopologySpec, prompts: PromptSet): DirectiveAssignment => {
-  const relevant = new Set<DirectiveId>([...SOLVER_RELEVANT, ...REVIEWER_RELEVANT])
   const out: Record<string, ReadonlyArray<DirectiveId>> = {}
   for (const node of spec.nodes)
     if (node.kind === "agent") {
       const text = (prompts[node.id] ?? node.prompt).replace(/\{question\}|\{context\}/g, " ")
-      out[node.id] = directivesOf(text).filter((d) => relevant.has(d))
+      out[node.id] = directivesOf(text).filter((d) => RELEVANT.has(d))
     }
   return out
 }
