@@ -1,13 +1,14 @@
 import { type ChildProcess, spawn } from "node:child_process"
-import { createRequire } from "node:module"
-import { fileURLToPath, pathToFileURL } from "node:url"
+import { fileURLToPath } from "node:url"
 
-/** Runs the real CLI in a child process, as a user would (one Node process, tsx as a loader). */
-const main = fileURLToPath(new URL("../src/main.ts", import.meta.url))
-const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm")).href
+/** The real CLI as a user runs it: `bin/maspo.js` (the bundled CLI, rebuilt when a source changed). */
+const bin = fileURLToPath(new URL("../../../bin/maspo.js", import.meta.url))
+
+/** Node's arguments to run `maspo <args>` in a child process (`spawn(process.execPath, cliArgv(...))`). */
+export const cliArgv = (args: ReadonlyArray<string>): Array<string> => [bin, ...args]
 
 const spawnCli = (args: ReadonlyArray<string>, options: { cwd: string; env?: NodeJS.ProcessEnv }) =>
-  spawn(process.execPath, ["--import", tsxLoader, main, ...args], {
+  spawn(process.execPath, cliArgv(args), {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
     stdio: ["ignore", "pipe", "pipe"]

@@ -1,19 +1,14 @@
 import { afterAll, describe, expect, it } from "@effect/vitest"
 import { spawn } from "node:child_process"
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
-import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { fileURLToPath, pathToFileURL } from "node:url"
-import { runCli } from "./cliProcess.ts"
+import { cliArgv, runCli } from "./cliProcess.ts"
 
 /** `maspo run`: a killed experiment, started again, ends with the same tables as an uninterrupted one. */
 
 const work = mkdtempSync(join(tmpdir(), "maspo-experiment-"))
 afterAll(() => rmSync(work, { recursive: true, force: true }))
-
-const main = fileURLToPath(new URL("../src/main.ts", import.meta.url))
-const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm")).href
 
 const experiment = (out: string) => ({
   name: "tiny",
@@ -68,7 +63,7 @@ describe("maspo run", () => {
     const broken = join(work, "broken")
     writeFileSync(join(work, "broken.json"), JSON.stringify(experiment(broken)))
     await new Promise<void>((resolve) => {
-      const child = spawn(process.execPath, ["--import", tsxLoader, main, "run", join(work, "broken.json")], {
+      const child = spawn(process.execPath, cliArgv(["run", join(work, "broken.json")]), {
         cwd: work,
         stdio: "ignore"
       })

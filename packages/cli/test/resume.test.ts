@@ -1,20 +1,16 @@
 import { afterAll, describe, expect, it } from "@effect/vitest"
 import { spawn } from "node:child_process"
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
-import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { fileURLToPath, pathToFileURL } from "node:url"
 import { SeededRng } from "@maspo/core"
-import { runCli } from "./cliProcess.ts"
+import { cliArgv, runCli } from "./cliProcess.ts"
 
 /** `maspo optimize` killed with SIGKILL mid-run and resumed ends exactly as an uninterrupted run. */
 
 const work = mkdtempSync(join(tmpdir(), "maspo-resume-"))
 afterAll(() => rmSync(work, { recursive: true, force: true }))
 
-const main = fileURLToPath(new URL("../src/main.ts", import.meta.url))
-const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm")).href
 const ARGS = [
   "optimize",
   "--task",
@@ -42,7 +38,7 @@ const cursorOf = (dir: string): number | undefined => {
 /** Starts a run and SIGKILLs it once its checkpoint has passed `step`; resolves with the cursor it died at. */
 const runAndKill = (dir: string, step: number) =>
   new Promise<number | undefined>((resolve) => {
-    const child = spawn(process.execPath, ["--import", tsxLoader, main, ...ARGS, "--out", dir, "--resume"], {
+    const child = spawn(process.execPath, cliArgv([...ARGS, "--out", dir, "--resume"]), {
       stdio: "ignore"
     })
     const timer = setInterval(() => {

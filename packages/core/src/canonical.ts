@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto"
+import { hash } from "node:crypto"
 
 /**
  * JSON with object keys sorted at every depth, so that two objects that differ only in key order
@@ -19,7 +19,8 @@ const sortKeys = (value: unknown): unknown => {
   return value
 }
 
-export const sha256Hex = (text: string): string => createHash("sha256").update(text).digest("hex")
+// One-shot `hash` (no Hash object): every LLM call is keyed by one of these.
+export const sha256Hex = (text: string): string => hash("sha256", text, "hex")
 
 /** Hash of any JSON-able value, independent of object key order. */
 export const stableHash = (value: unknown): string => sha256Hex(canonicalJson(value))

@@ -1,5 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
-import { cacheKey, type CacheKeyInput, cacheKeyInput, type ExtraBody } from "@maspo/core/cache"
+import { canonicalJson } from "@maspo/core"
+import {
+  cacheKey,
+  type CacheKeyInput,
+  cacheKeyInput,
+  canonicalRequest,
+  type ExtraBody
+} from "@maspo/core/cache"
 import fc from "fast-check"
 
 const ROLES = ["system", "user", "assistant"] as const
@@ -144,6 +151,28 @@ describe("cacheKey", () => {
         const rand = lcg(seed)
         assert.strictEqual(cacheKey(shuffled(input, rand) as CacheKeyInput), cacheKey(input))
       })
+    )
+  })
+
+  it("property: the field-by-field serializer writes exactly canonicalJson's bytes", () => {
+    // Any UTF-16 text (lone surrogates included) and any finite or non-finite number.
+    const text = fc.string({ unit: "binary", maxLength: 30 })
+    const anyInput = fc.record({
+      v: fc.constant(1 as const),
+      provider: text,
+      model: text,
+      messages: fc.array(fc.record({ role: fc.constantFrom(...ROLES), content: text }), { maxLength: 5 }),
+      temperature: fc.double(),
+      maxTokens: fc.oneof(fc.integer(), fc.double()),
+      seed: fc.oneof(fc.integer(), fc.double()),
+      sampleIndex: fc.oneof(fc.nat(), fc.double()),
+      extraBody
+    })
+    fc.assert(
+      fc.property(fc.oneof(keyInput, anyInput), (input) => {
+        assert.strictEqual(canonicalRequest(input), canonicalJson(input))
+      }),
+      { numRuns: 500 }
     )
   })
 

@@ -1,4 +1,4 @@
-import { exportCache, importCache } from "@maspo/core/cache"
+import { exportCache, importCache, replaySnapshot } from "@maspo/core/cache"
 import { InputError, totalTally } from "@maspo/core"
 import { Clock, Console, Effect, FileSystem, Option, Ref } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
@@ -70,12 +70,11 @@ export const runCommand = Command.make(
     if (input.replay) {
       if (!(yield* fs.exists(exported)))
         return yield* new InputError({ source: exported, message: "no exported cache to replay from" })
-      const path = `${out}/.replay-cache.sqlite`
-      for (const f of [path, `${path}-wal`, `${path}-shm`]) if (yield* fs.exists(f)) yield* fs.remove(f)
-      yield* fs.makeDirectory(out, { recursive: true })
-      const counts = yield* importCache(exported, path)
-      yield* Console.log(`replay: ${counts.inserted} cached calls from ${exported}`)
-      cache = { path, mode: "replay" }
+      // Replayed straight from the export: every line is checked as an import would check it, and
+      // the answers are held in memory, with no SQLite file in between.
+      const store = yield* replaySnapshot(exported)
+      yield* Console.log(`replay: ${yield* store.count} cached calls from ${exported}`)
+      cache = { path: exported, mode: "replay" }
     }
     // A fresh checkout has the published export but not the SQLite file: seed the cache from it, so
     // reruns are served from it and the export written at the end stays a superset.

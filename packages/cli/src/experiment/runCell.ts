@@ -52,15 +52,19 @@ export const cellOptimizerConfig = (config: ExperimentConfig, cell: Cell): Optim
   return applyOverrides(applyOverrides(c, config.optimizer), cell.method.optimizer)
 }
 
+let commit: string | undefined
+/** Asked of git once a process: an experiment writes one manifest a cell. */
 const gitCommit = (): string => {
+  if (commit !== undefined) return commit
   try {
-    return execFileSync("git", ["rev-parse", "HEAD"], {
+    commit = execFileSync("git", ["rev-parse", "HEAD"], {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "ignore"]
     }).trim()
   } catch {
-    return "unknown"
+    commit = "unknown"
   }
+  return commit
 }
 
 export const CellManifest = Schema.Struct({

@@ -2,6 +2,7 @@ import { Context, Effect, Layer } from "effect"
 import type { LanguageModelClient } from "../LanguageModel.ts"
 import { type CacheError, type CallStore, scopedCallStore } from "./CallStore.ts"
 import type { ExtraBody } from "./key.ts"
+import { replaySnapshot } from "./replaySnapshot.ts"
 import { type CacheMode, withCache, type WithCacheOptions } from "./withCache.ts"
 
 /**
@@ -22,7 +23,10 @@ export class CallCache extends Context.Service<
     readonly count: Effect.Effect<number, CacheError>
   }
 >()("@maspo/core/cache/CallCache") {
-  /** Opens the store at `path` (creating it and its directory); closes it when the layer is released. */
+  /**
+   * Opens the store at `path` (creating it and its directory); closes it when the layer is released.
+   * In `replay` mode `path` may also be a published export (`.jsonl.gz`), replayed without an import.
+   */
   static readonly layer = (path: string, mode: CacheMode = "read-write") =>
     Layer.effect(
       CallCache,
@@ -30,7 +34,10 @@ export class CallCache extends Context.Service<
         if (mode === "off") {
           return CallCache.of({ path, mode, wrap: (client) => client, count: Effect.succeed(0) })
         }
-        const store: CallStore = yield* scopedCallStore(path)
+        // A replay only reads: it is served from an in-memory snapshot (of a SQLite file or of an
+        // export), shared by every run of the process over the same unchanged file.
+        const store: CallStore =
+          mode === "replay" ? yield* replaySnapshot(path) : yield* scopedCallStore(path)
         return CallCache.of({
           path,
           mode,

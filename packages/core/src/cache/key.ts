@@ -44,8 +44,26 @@ export const cacheKeyInput = (
   extraBody
 })
 
-/** Canonical (key-order independent) JSON of a key input: what the store keeps as `request`. */
-export const canonicalRequest = (input: CacheKeyInput): string => canonicalJson(input)
+const str = JSON.stringify
+
+/**
+ * Canonical (key-order independent) JSON of a key input: what the store keeps as `request`. The
+ * same bytes as `canonicalJson(input)` (a property test holds them equal), written field by field in
+ * sorted order: every call is keyed, and sorting and copying the whole request cost more than the
+ * lookup itself.
+ */
+export const canonicalRequest = (input: CacheKeyInput): string => {
+  let messages = ""
+  for (const m of input.messages) {
+    messages += `${messages === "" ? "" : ","}{"content":${str(m.content)},"role":${str(m.role)}}`
+  }
+  return (
+    `{"extraBody":${canonicalJson(input.extraBody)},"maxTokens":${str(input.maxTokens)},` +
+    `"messages":[${messages}],"model":${str(input.model)},"provider":${str(input.provider)},` +
+    `"sampleIndex":${str(input.sampleIndex)},"seed":${str(input.seed)},` +
+    `"temperature":${str(input.temperature)},"v":${str(input.v)}}`
+  )
+}
 
 /** sha256 hex of the canonical JSON of the key input. Pure. */
 export const cacheKey = (input: CacheKeyInput): string => sha256Hex(canonicalRequest(input))

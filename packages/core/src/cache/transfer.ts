@@ -1,4 +1,4 @@
-import { Effect, Schema } from "effect"
+import { Effect, type Exit, Schema } from "effect"
 import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from "node:fs"
 import { dirname } from "node:path"
 import { createInterface } from "node:readline"
@@ -8,7 +8,13 @@ import { createGunzip, createGzip } from "node:zlib"
 import { canonicalJson } from "../canonical.ts"
 import { InputError } from "../InputError.ts"
 import { Usage } from "../LanguageModel.ts"
-import { CacheError, INSERT_OR_IGNORE_SQL, openDatabaseUnsafe, rowParams } from "./CallStore.ts"
+import {
+  CacheError,
+  INSERT_OR_IGNORE_SQL,
+  openDatabaseUnsafe,
+  rowParams,
+  type StoredAnswer
+} from "./CallStore.ts"
 import { cacheKey, CacheKeyInput } from "./key.ts"
 
 /** One line of an export file (gzip-compressed JSONL, sorted by key, canonical JSON per line). */
@@ -98,6 +104,11 @@ class BadLine {
 
 const decodeLine = Schema.decodeUnknownExit(ExportLine)
 
+/** What a replay reads of a line: the key and the answer (the request is not needed to serve it). */
+const AnswerLine = Schema.Struct({ key: Schema.String, text: Schema.String, usage: Usage })
+type AnswerLine = typeof AnswerLine.Type
+const decodeAnswerLine = Schema.decodeUnknownExit(AnswerLine)
+
 /** `Expected number\n  at ["usage"]["promptTokens"]` -> `field usage.promptTokens: Expected number`. */
 const describeIssue = (message: string): string => {
   const m = /^([\s\S]*?)\n\s*at ((?:\[[^\]]*\])+)\s*$/.exec(message)
@@ -107,21 +118,32 @@ const describeIssue = (message: string): string => {
 }
 
 /** Parses and checks one line; the key must be the hash of the request (tampered lines are rejected). */
+/** JSON-parses and decodes one line, or throws a `BadLine` naming `source` and the field. */
+const decodeWith =
+  <A>(decode: (raw: unknown) => Exit.Exit<A, Schema.SchemaError>) =>
+  (source: string, text: string): A => {
+    let raw: unknown
+    try {
+      raw = JSON.parse(text)
+    } catch (e) {
+      throw new BadLine(new InputError({ source, message: `invalid JSON: ${errorMessage(e)}` }))
+    }
+    const decoded = decode(raw)
+    if (decoded._tag === "Failure") {
+      const issue = decoded.cause.reasons
+        .map((r) => (r._tag === "Fail" ? describeIssue(r.error.message) : String(r)))
+        .join("; ")
+      throw new BadLine(new InputError({ source, message: `invalid cache entry: ${issue}` }))
+    }
+    return decoded.value
+  }
+
+const parseAnswerLine = decodeWith(decodeAnswerLine)
+const decodeExportLine = decodeWith(decodeLine)
+
+/** Parses and checks one line; the key must be the hash of the request (tampered lines are rejected). */
 const parseLine = (source: string, text: string): ExportLine => {
-  let raw: unknown
-  try {
-    raw = JSON.parse(text)
-  } catch (e) {
-    throw new BadLine(new InputError({ source, message: `invalid JSON: ${errorMessage(e)}` }))
-  }
-  const decoded = decodeLine(raw)
-  if (decoded._tag === "Failure") {
-    const issue = decoded.cause.reasons
-      .map((r) => (r._tag === "Fail" ? describeIssue(r.error.message) : String(r)))
-      .join("; ")
-    throw new BadLine(new InputError({ source, message: `invalid cache entry: ${issue}` }))
-  }
-  const line = decoded.value
+  const line = decodeExportLine(source, text)
   const expected = cacheKey(line.request)
   if (line.key !== expected) {
     throw new BadLine(
@@ -144,20 +166,37 @@ const parseLine = (source: string, text: string): ExportLine => {
 
 const BATCH = 500
 
-/** Reads the file line by line (gunzipped); calls `onBatch` with every `BATCH` checked entries. */
-const readEntries = async (
+/**
+ * Reads the file line by line (gunzipped); calls `onBatch` with every `BATCH` checked entries. A bad
+ * line, or a file that is not gzip-compressed JSONL, rejects with a `BadLine`.
+ */
+const readEntries = async <A>(
   inFile: string,
-  onBatch: (entries: ReadonlyArray<ExportLine>) => void
+  parse: (source: string, text: string) => A,
+  onBatch: (entries: ReadonlyArray<A>) => void
 ): Promise<number> => {
-  const input = createReadStream(inFile).pipe(createGunzip())
-  const lines = createInterface({ input, crlfDelay: Infinity })
   let lineNo = 0
   let read = 0
-  let batch: Array<ExportLine> = []
-  for await (const text of lines) {
+  let batch: Array<A> = []
+  let lines
+  try {
+    lines = createInterface({ input: createReadStream(inFile).pipe(createGunzip()), crlfDelay: Infinity })
+  } catch (e) {
+    throw unreadable(inFile, e)
+  }
+  const it = lines[Symbol.asyncIterator]()
+  while (true) {
+    let next
+    try {
+      next = await it.next()
+    } catch (e) {
+      throw unreadable(inFile, e)
+    }
+    if (next.done === true) break
+    const text = next.value
     lineNo++
     if (text.trim() === "") continue
-    batch.push(parseLine(`${inFile}:${lineNo}`, text))
+    batch.push(parse(`${inFile}:${lineNo}`, text))
     read++
     if (batch.length >= BATCH) {
       onBatch(batch)
@@ -168,43 +207,80 @@ const readEntries = async (
   return read
 }
 
+const unreadable = (inFile: string, e: unknown) =>
+  new BadLine(new InputError({ source: inFile, message: `unreadable cache export: ${errorMessage(e)}` }))
+
+/** Runs `read`, turning a bad line into its `InputError` and any other failure into `other(message)`. */
+const readingExport = <A, E>(
+  inFile: string,
+  read: () => Promise<A>,
+  other: (message: string) => E
+): Effect.Effect<A, InputError | E> =>
+  Effect.tryPromise({
+    try: async () => {
+      if (!existsSync(inFile)) throw new BadLine(new InputError({ source: inFile, message: "no such file" }))
+      return await read()
+    },
+    catch: (e) => (e instanceof BadLine ? e.error : other(errorMessage(e)))
+  })
+
 /**
  * Imports an export file into the cache at `dbPath` (created if missing). Every line is decoded with
- * Schema and its key checked against the request; the whole file is checked before anything is
- * written, so a bad or altered line (an `InputError` whose source is `file:line`) imports nothing.
- * Entries are inserted with INSERT OR IGNORE: answers already in the store are kept.
+ * Schema and its key checked against the request; the file is read in one pass inside one
+ * transaction, rolled back at the first bad or altered line (an `InputError` whose source is
+ * `file:line`), so such a file imports nothing. Entries are inserted with INSERT OR IGNORE: answers
+ * already in the store are kept.
  */
 export const importCache = (
   inFile: string,
   dbPath: string
 ): Effect.Effect<ImportCounts, InputError | CacheError> =>
-  Effect.tryPromise({
-    try: async () => {
-      if (!existsSync(inFile)) throw new BadLine(new InputError({ source: inFile, message: "no such file" }))
-      try {
-        await readEntries(inFile, () => {})
-      } catch (e) {
-        if (e instanceof BadLine) throw e
-        throw new BadLine(
-          new InputError({ source: inFile, message: `unreadable cache export: ${errorMessage(e)}` })
-        )
-      }
+  readingExport(
+    inFile,
+    async () => {
       const db = openDatabaseUnsafe(dbPath)
       try {
         const insert = db.prepare(INSERT_OR_IGNORE_SQL)
         let inserted = 0
-        const insertBatch = db.transaction((entries: ReadonlyArray<ExportLine>) => {
-          for (const e of entries)
-            inserted += insert.run(rowParams(e.key, e.request, e.text, e.usage)).changes
-        })
-        const read = await readEntries(inFile, (entries) => insertBatch.immediate(entries))
-        return { read, inserted, skipped: read - inserted }
+        // BEGIN IMMEDIATE takes the write lock now, so the import cannot deadlock with a writer that
+        // started meanwhile; nothing else uses this connection while the file streams in.
+        db.exec("BEGIN IMMEDIATE")
+        try {
+          const read = await readEntries(inFile, parseLine, (entries) => {
+            for (const e of entries)
+              inserted += insert.run(rowParams(e.key, e.request, e.text, e.usage)).changes
+          })
+          db.exec("COMMIT")
+          return { read, inserted, skipped: read - inserted }
+        } catch (e) {
+          if (db.inTransaction) db.exec("ROLLBACK")
+          throw e
+        }
       } finally {
         db.close()
       }
     },
-    catch: (e) =>
-      e instanceof BadLine
-        ? e.error
-        : new CacheError({ path: dbPath, message: `import from ${inFile} failed: ${errorMessage(e)}` })
-  })
+    (message) => new CacheError({ path: dbPath, message: `import from ${inFile} failed: ${message}` })
+  )
+
+/**
+ * Every answer of an export file, by key, for replaying straight from a published export without
+ * building a SQLite file first. Each line's key, text and usage are decoded (a bad line is an
+ * `InputError` naming `file:line` and the field); the request is not decoded nor re-hashed, since a
+ * replay looks answers up by the key of its own request and never reads the stored one.
+ */
+export const readExportAnswers = (
+  inFile: string
+): Effect.Effect<Map<string, StoredAnswer>, InputError | CacheError> =>
+  readingExport(
+    inFile,
+    async () => {
+      const answers = new Map<string, StoredAnswer>()
+      await readEntries(inFile, parseAnswerLine, (entries: ReadonlyArray<AnswerLine>) => {
+        // The first recorded answer wins, as in the store (an export has each key once anyway).
+        for (const e of entries) if (!answers.has(e.key)) answers.set(e.key, { text: e.text, usage: e.usage })
+      })
+      return answers
+    },
+    (message) => new CacheError({ path: inFile, message: `cannot read cache export: ${message}` })
+  )

@@ -155,7 +155,9 @@ export const withCache = (
       })
     )
 
-  const generate = Effect.fn("CallCache.generate")(function* (request: LMRequest) {
+  // Untraced: the call's span is the caller's (`LanguageModel.generate`); a second span and stack
+  // capture a call cost more than a cache hit itself.
+  const generate = Effect.fnUntraced(function* (request: LMRequest) {
     const input = cacheKeyInput(client.provider, request, extraBody)
     const key = cacheKey(input)
     while (true) {
