@@ -1,4 +1,4 @@
-import { Config, Deferred, Effect, Redacted, Semaphore } from "effect"
+import { Config, Deferred, Effect, Redacted } from "effect"
 import OpenAI from "openai"
 import { nodeFetch } from "./nodeFetch.ts"
 import { canonicalJson } from "../canonical.ts"
@@ -13,6 +13,7 @@ import {
 import { deriveSeed, unitFromParts } from "../random.ts"
 import { ApiKeyMissing, isRetryable, ProviderCallError, type ProviderFailureReason } from "./errors.ts"
 import { makeWindowLimiter, type WindowLimiter } from "./limiter.ts"
+import { makePermits } from "./permits.ts"
 import { parseCompletion } from "./response.ts"
 import { clip, reasonForStatus, retryAfterMs, retryDelayMs, scrubSecret } from "./retry.ts"
 
@@ -153,7 +154,7 @@ export const openAiClient = (options: OpenAiClientOptions): Effect.Effect<OpenAi
       maxDelayMs: options.maxDelayMs ?? defaultOpenAiOptions.maxDelayMs
     }
     const jitterSeed = options.jitterSeed ?? defaultOpenAiOptions.jitterSeed
-    const slots = yield* Semaphore.make(Math.max(1, options.concurrency ?? defaultOpenAiOptions.concurrency))
+    const slots = makePermits(options.concurrency ?? defaultOpenAiOptions.concurrency)
     const rpm: WindowLimiter | undefined =
       options.rpm !== undefined && options.rpm > 0 ? yield* makeWindowLimiter(options.rpm) : undefined
     const tpm: WindowLimiter | undefined =
@@ -202,28 +203,26 @@ export const openAiClient = (options: OpenAiClientOptions): Effect.Effect<OpenAi
     const send = (request: LMRequest, key: string): Effect.Effect<LMResponse, LanguageModelError> => {
       const body = chatRequestBody(request, options.extraBody)
       const loop = (attempt: number): Effect.Effect<LMResponse, LanguageModelError> =>
-        slots
-          .withPermits(1)(attemptOnce(request, body))
-          .pipe(
-            Effect.catch((error: ProviderCallError) => {
-              counters.failures[error.reason]++
-              if (isRetryable(error) && attempt < maxRetries) {
-                const delay = retryDelayMs(
-                  policy,
-                  attempt,
-                  unitFromParts("openai-jitter", jitterSeed, key, attempt),
-                  error.retryAfterMs
-                )
-                return Effect.logDebug(
-                  `${options.role}: attempt ${attempt + 1} failed (${error.reason}); retrying in ${delay} ms`
-                ).pipe(
-                  Effect.andThen(Effect.sleep(delay)),
-                  Effect.andThen(Effect.suspend(() => loop(attempt + 1)))
-                )
-              }
-              return Effect.fail(toLanguageModelError(error, attempt + 1, request))
-            })
-          )
+        slots.withPermit(attemptOnce(request, body)).pipe(
+          Effect.catch((error: ProviderCallError) => {
+            counters.failures[error.reason]++
+            if (isRetryable(error) && attempt < maxRetries) {
+              const delay = retryDelayMs(
+                policy,
+                attempt,
+                unitFromParts("openai-jitter", jitterSeed, key, attempt),
+                error.retryAfterMs
+              )
+              return Effect.logDebug(
+                `${options.role}: attempt ${attempt + 1} failed (${error.reason}); retrying in ${delay} ms`
+              ).pipe(
+                Effect.andThen(Effect.sleep(delay)),
+                Effect.andThen(Effect.suspend(() => loop(attempt + 1)))
+              )
+            }
+            return Effect.fail(toLanguageModelError(error, attempt + 1, request))
+          })
+        )
       return loop(0)
     }
 

@@ -1,4 +1,5 @@
-import { Clock, Effect, Semaphore } from "effect"
+import { Clock, Effect } from "effect"
+import { makePermits } from "./permits.ts"
 
 /** One admitted use of a sliding-window budget. */
 export interface WindowEntry {
@@ -41,10 +42,10 @@ export interface WindowLimiter {
  */
 export const makeWindowLimiter = (limit: number, windowMs = 60_000): Effect.Effect<WindowLimiter> =>
   Effect.gen(function* () {
-    const lock = yield* Semaphore.make(1)
+    const lock = makePermits(1)
     let entries: Array<WindowEntry> = []
     const take = (cost: number): Effect.Effect<void> =>
-      lock.withPermits(1)(
+      lock.withPermit(
         Effect.gen(function* () {
           while (true) {
             const now = yield* Clock.currentTimeMillis
