@@ -1,14 +1,8 @@
 /** Child processes for the macro benchmarks: the real CLI (as users run it) and `maspo serve`. */
 import { spawn } from "node:child_process"
 import { existsSync } from "node:fs"
-import { createRequire } from "node:module"
-import { fileURLToPath, pathToFileURL } from "node:url"
-import { startServe as startServeCli } from "../packages/cli/test/cliProcess.ts"
+import { cliArgv, startServe as startServeCli } from "../packages/cli/test/cliProcess.ts"
 
-const require = createRequire(import.meta.url)
-const MAIN = fileURLToPath(new URL("../packages/cli/src/main.ts", import.meta.url))
-const IN_PROCESS = fileURLToPath(new URL("./optimizeInProcess.ts", import.meta.url))
-const TSX = pathToFileURL(require.resolve("tsx/esm")).href
 const TIME = "/usr/bin/time"
 
 export interface Finished {
@@ -43,26 +37,14 @@ const run = (command: string, args: ReadonlyArray<string>, cwd: string, env?: No
     })
   })
 
-const nodeArgs = (script: string, args: ReadonlyArray<string>) => ["--import", TSX, script, ...args]
-
-/** `maspo <args>` in a child process, under `/usr/bin/time -v` when it exists (for the peak RSS). */
+/**
+ * `maspo <args>` in a child process as users run it (`bin/maspo.js`), under `/usr/bin/time -v` when
+ * it exists (for the peak RSS).
+ */
 export const runCli = (args: ReadonlyArray<string>, cwd: string, env?: NodeJS.ProcessEnv) =>
   hasGnuTime
-    ? run(TIME, ["-v", process.execPath, ...nodeArgs(MAIN, args)], cwd, env)
-    : run(process.execPath, nodeArgs(MAIN, args), cwd, env)
-
-/** `maspo optimize <args>` inside one child process; its own timing excludes start-up. */
-export const runOptimizeInProcess = async (args: ReadonlyArray<string>, cwd: string) => {
-  const done = await run(process.execPath, nodeArgs(IN_PROCESS, args), cwd)
-  const line = /BENCH_RESULT (.*)/.exec(done.stdout)?.[1]
-  if (done.code !== 0 || line === undefined)
-    throw new Error(`in-process optimize failed (${done.code}): ${done.stderr.slice(-2000)}`)
-  return {
-    ...done,
-    ...(JSON.parse(line) as { wallMs: number; maxRssKiB: number }),
-    processWallMs: done.wallMs
-  }
-}
+    ? run(TIME, ["-v", process.execPath, ...cliArgv(args)], cwd, env)
+    : run(process.execPath, cliArgv(args), cwd, env)
 
 export type { Served } from "../packages/cli/test/cliProcess.ts"
 

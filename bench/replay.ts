@@ -1,202 +1,151 @@
 /**
- * Replay: a simulator experiment run live through `maspo serve` and the OpenAI-compatible provider
- * into a fresh cache, then replayed from the cache with the server stopped. Reports the replay's wall
- * time, its calls and the harness cost per cached call, as a child process (start-up included) and
- * in-process (the command alone). Also the peak RSS of the live run and of the replay.
+ * The whole bundled simulator experiment (`results/sim-table.json`: 48 cells, ~149k LLM calls), as
+ * users run it, in a child process with start-up included:
+ * - replay: `maspo run results/sim-table.json --replay`, every call served from the committed cache
+ *   export; wall time, cached calls per second and the harness's cost per cached call (target < 50
+ *   µs), the median of three runs; peak RSS.
+ * - memory: the same experiment run live on the simulator with the cache off; wall time and peak RSS.
+ * Both must rewrite the committed tables byte for byte, or the figures are not reported.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { runCli, runOptimizeInProcess, startServe } from "./processes.ts"
+import { fileURLToPath } from "node:url"
+import { type Finished, runCli } from "./processes.ts"
 import { type Figure, figure, log } from "./util.ts"
 
-const EXPERIMENT = ["--task", "arith", "--mas", "sequential", "--seed", "1", "--test-n", "100"]
-const provider = (url: string, cache: string) => [
-  "--model",
-  "maspo-sim-1",
-  "--base-url",
-  url,
-  "--cache",
-  cache
-]
+const ROOT = fileURLToPath(new URL("..", import.meta.url))
+const CONFIG = join(ROOT, "results/sim-table.json")
+const PUBLISHED = join(ROOT, "results/sim")
+const RUNS = 3
 
 interface Tally {
   readonly calls: number
   readonly cacheHits: number
   readonly liveCalls: number
 }
-const sumRoles = (budget: Record<string, Tally>): Tally =>
-  Object.values(budget).reduce(
-    (a, t) => ({
-      calls: a.calls + t.calls,
-      cacheHits: a.cacheHits + t.cacheHits,
-      liveCalls: a.liveCalls + t.liveCalls
-    }),
-    { calls: 0, cacheHits: 0, liveCalls: 0 }
-  )
 
-/** Calls of a finished run: the last step's cumulative budget plus the test evaluation's. */
-export const runCalls = (out: string): Tally => {
-  const steps = readFileSync(join(out, "steps.jsonl"), "utf8").trim().split("\n")
-  const last = JSON.parse(steps[steps.length - 1]!) as { budget: Record<string, Tally> }
-  const test = JSON.parse(readFileSync(join(out, "test.json"), "utf8")) as { budget: Record<string, Tally> }
-  const a = sumRoles(last.budget)
-  const b = sumRoles(test.budget)
-  return {
-    calls: a.calls + b.calls,
-    cacheHits: a.cacheHits + b.cacheHits,
-    liveCalls: a.liveCalls + b.liveCalls
+/** Every file under `dir`, by path relative to it. */
+const files = (dir: string, prefix = ""): Array<string> =>
+  readdirSync(dir).flatMap((name) => {
+    const rel = prefix === "" ? name : `${prefix}/${name}`
+    return statSync(join(dir, name)).isDirectory() ? files(join(dir, name), rel) : [rel]
+  })
+
+/** LLM calls of a finished experiment: the sum over its cells' manifests. */
+export const experimentCalls = (out: string): Tally => {
+  const total = { calls: 0, cacheHits: 0, liveCalls: 0 }
+  for (const f of files(join(out, "cells")).filter((f) => f.endsWith("manifest.json"))) {
+    const m = JSON.parse(readFileSync(join(out, "cells", f), "utf8")) as {
+      budget: { total: Record<string, { calls: number }> | null }
+      cache: { liveCalls: number; cacheHits: number }
+    }
+    for (const role of Object.values(m.budget.total ?? {})) total.calls += role.calls
+    total.cacheHits += m.cache.cacheHits
+    total.liveCalls += m.cache.liveCalls
   }
+  return total
 }
 
-const check = (what: string, r: { code: number | null; stderr: string }) => {
+const check = (what: string, r: Finished) => {
   if (r.code !== 0) throw new Error(`${what} failed (${r.code}): ${r.stderr.slice(-2000)}`)
 }
+
+/** The run's tables must be the committed ones, byte for byte. */
+const sameTables = (what: string, out: string) => {
+  const published = files(join(PUBLISHED, "tables"))
+  for (const f of published)
+    if (readFileSync(join(out, "tables", f), "utf8") !== readFileSync(join(PUBLISHED, "tables", f), "utf8"))
+      throw new Error(`${what}: tables/${f} differs from the committed results/sim`)
+}
+
+const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
 export const replayBenchmarks = async (): Promise<Array<Figure>> => {
   const work = mkdtempSync(join(tmpdir(), "maspo-bench-replay-"))
   try {
-    const cache = join(work, "c.sqlite")
-    const server = await startServe([], work)
-    let live
-    try {
-      live = await runCli(
-        ["optimize", ...EXPERIMENT, ...provider(server.url, cache), "--out", join(work, "live")],
-        work
-      )
-    } finally {
-      await server.stop()
+    const walls: Array<number> = []
+    const rss: Array<number> = []
+    let calls: Tally = { calls: 0, cacheHits: 0, liveCalls: 0 }
+    for (let r = 0; r < RUNS; r++) {
+      const out = join(work, `replay${r}`)
+      const replay = await runCli(["run", CONFIG, "--replay", "--out", out], ROOT)
+      check("replay", replay)
+      calls = experimentCalls(out)
+      if (calls.liveCalls !== 0 || calls.cacheHits !== calls.calls)
+        throw new Error(`the replay made live calls: ${JSON.stringify(calls)}`)
+      sameTables("replay", out)
+      walls.push(replay.wallMs)
+      if (replay.maxRssKiB !== undefined) rss.push(replay.maxRssKiB)
+      log(`replay ${r + 1}/${RUNS}: ${(replay.wallMs / 1000).toFixed(2)} s, ${calls.calls} cached calls`)
     }
-    check("live optimize", live)
-    const liveCalls = runCalls(join(work, "live"))
-    log(
-      `replay: live run ${(live.wallMs / 1000).toFixed(1)} s, ${liveCalls.calls} calls (${liveCalls.liveCalls} live)`
-    )
-
-    const replayArgs = [
-      "optimize",
-      ...EXPERIMENT,
-      ...provider("http://127.0.0.1:9/v1", cache),
-      "--cache-mode",
-      "replay"
-    ]
-    const replay = await runCli([...replayArgs, "--out", join(work, "replay")], work)
-    check("replay", replay)
-    const calls = runCalls(join(work, "replay"))
-    if (calls.cacheHits !== calls.calls || calls.liveCalls !== 0)
-      throw new Error(`the replay made live calls: ${JSON.stringify(calls)}`)
-    for (const f of ["prompts.json", "steps.jsonl"]) {
-      const norm = (s: string) => s.replace(/"(liveCalls|cacheHits)":\s*\d+/g, "")
-      if (
-        norm(readFileSync(join(work, "live", f), "utf8")) !==
-        norm(readFileSync(join(work, "replay", f), "utf8"))
-      )
-        throw new Error(`the replay's ${f} differs from the live run's`)
-    }
-    const inProcess = await runOptimizeInProcess(
-      replayArgs.slice(1).concat(["--out", join(work, "replay2")]),
-      work
-    )
-    const calls2 = runCalls(join(work, "replay2"))
-    const perCallUs = (ms: number, n: number) => (ms * 1000) / n
+    const wall = median(walls)
+    const spread = `median of ${RUNS}: ${walls.map((w) => (w / 1000).toFixed(2)).join(", ")} s`
     const figures = [
+      figure("replay", "whole experiment replay: cached calls", calls.calls, "calls", "48 cells, 0 live"),
       figure(
         "replay",
-        "live run through maspo serve (child process)",
-        live.wallMs / 1000,
+        "whole experiment replay: wall time",
+        wall / 1000,
         "s",
-        `${liveCalls.calls} calls`
+        `start-up included; ${spread}`
       ),
-      figure("replay", "replay wall time (child process)", replay.wallMs / 1000, "s", "start-up included"),
-      figure("replay", "replay calls", calls.calls, "calls", "all cache hits, 0 live"),
       figure(
         "replay",
-        "replay cached calls per second (child process)",
-        (calls.calls * 1000) / replay.wallMs,
+        "whole experiment replay: cached calls per second",
+        (calls.calls * 1000) / wall,
         "calls/s"
       ),
       figure(
         "replay",
-        "per-call overhead (child process)",
-        perCallUs(replay.wallMs, calls.calls),
+        "whole experiment replay: harness time per cached call",
+        (wall * 1000) / calls.calls,
         "µs/call",
-        "target < 50"
-      ),
-      figure("replay", "replay wall time (in-process)", inProcess.wallMs / 1000, "s", "the command alone"),
-      figure(
-        "replay",
-        "replay cached calls per second (in-process)",
-        (calls2.calls * 1000) / inProcess.wallMs,
-        "calls/s"
-      ),
-      figure(
-        "replay",
-        "per-call overhead (in-process)",
-        perCallUs(inProcess.wallMs, calls2.calls),
-        "µs/call",
-        "target < 50"
+        "target < 50; whole command wall time / calls"
       )
     ]
-    if (live.maxRssKiB !== undefined)
+    if (rss.length > 0)
       figures.push(
-        figure(
-          "memory",
-          "peak RSS, live run via HTTP + cache",
-          live.maxRssKiB / 1024,
-          "MiB",
-          "/usr/bin/time -v"
-        )
+        figure("memory", "peak RSS, whole experiment replay", median(rss) / 1024, "MiB", "/usr/bin/time -v")
       )
-    if (replay.maxRssKiB !== undefined)
-      figures.push(figure("memory", "peak RSS, replay", replay.maxRssKiB / 1024, "MiB", "/usr/bin/time -v"))
-    figures.push(
-      figure(
-        "memory",
-        "peak RSS, replay (in-process wrapper)",
-        inProcess.maxRssKiB / 1024,
-        "MiB",
-        "process.resourceUsage().maxRSS"
-      )
-    )
     return figures
   } finally {
     rmSync(work, { recursive: true, force: true })
   }
 }
 
-/** Peak RSS of a full default simulator run (`maspo optimize --task arith`, test evaluation included). */
+/** The whole experiment run live on the simulator (cache off): wall time and peak RSS. */
 export const memoryBenchmarks = async (): Promise<Array<Figure>> => {
   const work = mkdtempSync(join(tmpdir(), "maspo-bench-memory-"))
   try {
-    const sim = await runCli(["optimize", "--task", "arith", "--seed", "1", "--out", join(work, "sim")], work)
-    check("simulator optimize", sim)
-    const calls = runCalls(join(work, "sim"))
+    const out = join(work, "live")
+    const config = JSON.parse(readFileSync(CONFIG, "utf8")) as Record<string, unknown>
+    // Its own output directory (so the committed cache export is not loaded) and no cache at all.
+    writeFileSync(join(work, "live.json"), JSON.stringify({ ...config, out, cache: { mode: "off" } }))
+    const live = await runCli(["run", join(work, "live.json")], ROOT)
+    check("live simulator experiment", live)
+    const calls = experimentCalls(out)
+    if (calls.cacheHits !== 0) throw new Error(`the live run had cache hits: ${JSON.stringify(calls)}`)
+    sameTables("live simulator experiment", out)
     const figures = [
       figure(
         "memory",
-        "full simulator run wall time (child process)",
-        sim.wallMs / 1000,
+        "whole experiment, live simulator: wall time",
+        live.wallMs / 1000,
         "s",
-        `${calls.calls} calls`
+        `${calls.calls} calls, cache off, start-up included`
       )
     ]
-    if (sim.maxRssKiB !== undefined)
+    if (live.maxRssKiB !== undefined)
       figures.push(
-        figure("memory", "peak RSS, full simulator run", sim.maxRssKiB / 1024, "MiB", "/usr/bin/time -v")
+        figure(
+          "memory",
+          "peak RSS, whole experiment, live simulator",
+          live.maxRssKiB / 1024,
+          "MiB",
+          "/usr/bin/time -v"
+        )
       )
-    const inProcess = await runOptimizeInProcess(
-      ["--task", "arith", "--seed", "1", "--out", join(work, "sim2")],
-      work
-    )
-    figures.push(
-      figure(
-        "memory",
-        "peak RSS, full simulator run (in-process wrapper)",
-        inProcess.maxRssKiB / 1024,
-        "MiB",
-        "process.resourceUsage().maxRSS"
-      )
-    )
     return figures
   } finally {
     rmSync(work, { recursive: true, force: true })
