@@ -90,6 +90,40 @@ describe("maspo run", () => {
     for (const [f, text] of Object.entries(expected)) expect(got[f], f).toBe(text)
   }, 240_000)
 
+  it("--jobs 2 runs cells in worker processes and writes the same files", async () => {
+    const one = join(work, "jobs1")
+    const two = join(work, "jobs2")
+    writeFileSync(join(work, "jobs1.json"), JSON.stringify(experiment(one)))
+    writeFileSync(join(work, "jobs2.json"), JSON.stringify(experiment(two)))
+    const a = await runCli(["run", join(work, "jobs1.json")], { cwd: work })
+    const b = await runCli(["run", join(work, "jobs2.json"), "--jobs", "2"], { cwd: work })
+    expect(a.code).toBe(0)
+    expect(b.stderr).toBe("")
+    expect(b.code).toBe(0)
+    expect(b.stdout).toMatch(/\[6\/6\]/)
+    // Every file but the manifests (which hold wall-clock times) is byte-identical.
+    const files = (out: string) =>
+      Object.fromEntries(
+        filesUnder(out)
+          .filter((f) => !f.endsWith("manifest.json") && !f.endsWith("experiment.json"))
+          .map((f) => [f, readFileSync(join(out, f), "utf8")])
+      )
+    const expected = files(one)
+    expect(Object.keys(expected).length).toBeGreaterThan(20)
+    expect(files(two)).toEqual(expected)
+    expect(countManifests(two)).toBe(6)
+
+    // A cell that fails in a worker fails the run, naming the cell and the cause.
+    const broken = {
+      ...experiment(join(work, "jobs-broken")),
+      cache: { mode: "replay", path: join(work, "none.sqlite") }
+    }
+    writeFileSync(join(work, "jobs-broken.json"), JSON.stringify(broken))
+    const c = await runCli(["run", join(work, "jobs-broken.json"), "--jobs", "2"], { cwd: work })
+    expect(c.code).toBe(1)
+    expect(c.stderr).toMatch(/CellWorkerError: arith\/sequential\/\S+\/seed\d: call cache .*none\.sqlite/)
+  }, 240_000)
+
   it("a transfer row evaluates another method's prompts with its own providers", async () => {
     const out = join(work, "transfer")
     const config = {
