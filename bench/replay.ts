@@ -2,8 +2,8 @@
  * The whole bundled simulator experiment (`results/sim-table.json`: 48 cells, ~149k LLM calls), as
  * users run it, in a child process with start-up included:
  * - replay: `maspo run results/sim-table.json --replay`, every call served from the committed cache
- *   export; wall time, cached calls per second and the harness's cost per cached call (target < 50
- *   µs), the median of three runs; peak RSS.
+ *   export, in one process and with `--jobs 2`; wall time, cached calls per second and the harness's
+ *   cost per cached call (target < 50 µs), the median of three runs each; peak RSS.
  * - memory: the same experiment run live on the simulator with the cache off; wall time and peak RSS.
  * Both must rewrite the committed tables byte for byte, or the figures are not reported.
  */
@@ -61,53 +61,74 @@ const sameTables = (what: string, out: string) => {
 
 const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
+/** `RUNS` replays with `jobs` worker processes (1: the cells run in the CLI process itself). */
+const replays = async (work: string, jobs: number) => {
+  const walls: Array<number> = []
+  const rss: Array<number> = []
+  let calls: Tally = { calls: 0, cacheHits: 0, liveCalls: 0 }
+  for (let r = 0; r < RUNS; r++) {
+    const out = join(work, `replay-j${jobs}-${r}`)
+    const replay = await runCli(["run", CONFIG, "--replay", "--jobs", String(jobs), "--out", out], ROOT)
+    check("replay", replay)
+    calls = experimentCalls(out)
+    if (calls.liveCalls !== 0 || calls.cacheHits !== calls.calls)
+      throw new Error(`the replay made live calls: ${JSON.stringify(calls)}`)
+    sameTables("replay", out)
+    walls.push(replay.wallMs)
+    if (replay.maxRssKiB !== undefined) rss.push(replay.maxRssKiB)
+    log(
+      `replay --jobs ${jobs} ${r + 1}/${RUNS}: ${(replay.wallMs / 1000).toFixed(2)} s, ${calls.calls} cached calls`
+    )
+  }
+  return { walls, rss, calls }
+}
+
 export const replayBenchmarks = async (): Promise<Array<Figure>> => {
   const work = mkdtempSync(join(tmpdir(), "maspo-bench-replay-"))
   try {
-    const walls: Array<number> = []
-    const rss: Array<number> = []
-    let calls: Tally = { calls: 0, cacheHits: 0, liveCalls: 0 }
-    for (let r = 0; r < RUNS; r++) {
-      const out = join(work, `replay${r}`)
-      const replay = await runCli(["run", CONFIG, "--replay", "--out", out], ROOT)
-      check("replay", replay)
-      calls = experimentCalls(out)
-      if (calls.liveCalls !== 0 || calls.cacheHits !== calls.calls)
-        throw new Error(`the replay made live calls: ${JSON.stringify(calls)}`)
-      sameTables("replay", out)
-      walls.push(replay.wallMs)
-      if (replay.maxRssKiB !== undefined) rss.push(replay.maxRssKiB)
-      log(`replay ${r + 1}/${RUNS}: ${(replay.wallMs / 1000).toFixed(2)} s, ${calls.calls} cached calls`)
-    }
-    const wall = median(walls)
-    const spread = `median of ${RUNS}: ${walls.map((w) => (w / 1000).toFixed(2)).join(", ")} s`
-    const figures = [
-      figure("replay", "whole experiment replay: cached calls", calls.calls, "calls", "48 cells, 0 live"),
-      figure(
-        "replay",
-        "whole experiment replay: wall time",
-        wall / 1000,
-        "s",
-        `start-up included; ${spread}`
-      ),
-      figure(
-        "replay",
-        "whole experiment replay: cached calls per second",
-        (calls.calls * 1000) / wall,
-        "calls/s"
-      ),
-      figure(
-        "replay",
-        "whole experiment replay: harness time per cached call",
-        (wall * 1000) / calls.calls,
-        "µs/call",
-        "target < 50; whole command wall time / calls"
-      )
-    ]
-    if (rss.length > 0)
+    const figures: Array<Figure> = []
+    for (const jobs of [1, 2]) {
+      const { walls, rss, calls } = await replays(work, jobs)
+      const wall = median(walls)
+      const how = jobs === 1 ? "one process" : `--jobs ${jobs}`
+      const spread = `median of ${RUNS}: ${walls.map((w) => (w / 1000).toFixed(2)).join(", ")} s`
+      if (jobs === 1)
+        figures.push(
+          figure("replay", "whole experiment replay: cached calls", calls.calls, "calls", "48 cells, 0 live")
+        )
       figures.push(
-        figure("memory", "peak RSS, whole experiment replay", median(rss) / 1024, "MiB", "/usr/bin/time -v")
+        figure(
+          "replay",
+          `whole experiment replay, ${how}: wall time`,
+          wall / 1000,
+          "s",
+          `start-up included; ${spread}`
+        ),
+        figure(
+          "replay",
+          `whole experiment replay, ${how}: cached calls per second`,
+          (calls.calls * 1000) / wall,
+          "calls/s"
+        ),
+        figure(
+          "replay",
+          `whole experiment replay, ${how}: harness time per cached call`,
+          (wall * 1000) / calls.calls,
+          "µs/call",
+          "target < 50; whole command wall time / calls"
+        )
       )
+      if (rss.length > 0)
+        figures.push(
+          figure(
+            "memory",
+            `peak RSS, whole experiment replay, ${how}`,
+            median(rss) / 1024,
+            "MiB",
+            jobs > 1 ? "/usr/bin/time -v: the largest one process (parent or a worker)" : "/usr/bin/time -v"
+          )
+        )
+    }
     return figures
   } finally {
     rmSync(work, { recursive: true, force: true })
