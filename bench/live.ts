@@ -1,7 +1,8 @@
 /**
- * Live throughput of the real provider client against `maspo serve --latency-ms 100`: 10 x concurrency
- * distinct requests per level (distinct, so single-flight merges none), calls per second as a fraction
- * of the limit concurrency / latency.
+ * Live throughput of the real provider client against `maspo serve --latency-ms 100`: WAVES x
+ * concurrency distinct requests per level (distinct, so single-flight merges none), issued by a caller
+ * that keeps `concurrency` of them in flight, as the executor does; calls per second as a fraction of
+ * the limit concurrency / latency.
  */
 import { openAiClient } from "@maspo/core/openai"
 import { Effect, Redacted } from "effect"
@@ -13,6 +14,8 @@ import { type Figure, figure, log } from "./util.ts"
 
 export const LATENCY_MS = 100
 export const LEVELS = [1, 8, 32, 128] as const
+/** Waves per level: a steady state, not dominated by the first wave's burst. */
+export const WAVES = 20
 
 export const liveBenchmarks = async (): Promise<Array<Figure>> => {
   const work = mkdtempSync(join(tmpdir(), "maspo-bench-live-"))
@@ -20,8 +23,7 @@ export const liveBenchmarks = async (): Promise<Array<Figure>> => {
   try {
     const figures: Array<Figure> = []
     for (const concurrency of LEVELS) {
-      // Ten waves per level: a steady-state rate, not dominated by the first and last wave.
-      const n = 10 * concurrency
+      const n = WAVES * concurrency
       const program = Effect.gen(function* () {
         const client = yield* openAiClient({
           role: "agent",
@@ -42,7 +44,7 @@ export const liveBenchmarks = async (): Promise<Array<Figure>> => {
         yield* Effect.forEach(
           Array.from({ length: n }, (_, i) => i),
           (i) => client.generate(request(i, concurrency)),
-          { concurrency: "unbounded", discard: true }
+          { concurrency, discard: true }
         )
         const wallMs = performance.now() - start
         const used = process.cpuUsage(cpu)

@@ -1,7 +1,6 @@
 import { Config, Deferred, Effect, Redacted } from "effect"
 import OpenAI from "openai"
 import { nodeFetch } from "./nodeFetch.ts"
-import { canonicalJson } from "../canonical.ts"
 import {
   approxTokens,
   type LanguageModelClient,
@@ -78,8 +77,34 @@ export const defaultOpenAiOptions = {
  * The seed sent to the server: the request's seed mixed with its sample index, a non-negative
  * 31-bit integer, so repeated samples differ yet are reproducible.
  */
-export const requestSeed = (seed: number, sampleIndex: number): number =>
-  deriveSeed(seed, `sample:${sampleIndex}`) & 0x7fffffff
+export const requestSeed = (seed: number, sampleIndex: number): number => {
+  const id = `${seed}:${sampleIndex}`
+  let derived = requestSeeds.get(id)
+  if (derived === undefined) {
+    // A run sends thousands of requests with a handful of (seed, sample index) pairs: hash each once.
+    if (requestSeeds.size >= 4096) requestSeeds.clear()
+    derived = deriveSeed(seed, `sample:${sampleIndex}`) & 0x7fffffff
+    requestSeeds.set(id, derived)
+  }
+  return derived
+}
+const requestSeeds = new Map<string, number>()
+
+/**
+ * Identifies a request among those in flight (single flight): every field of `LMRequest` at a fixed
+ * position, so two requests share a key exactly when they are equal.
+ */
+const flightKey = (request: LMRequest): string => {
+  const parts: Array<string | number> = [
+    request.model,
+    request.temperature,
+    request.maxTokens,
+    request.seed,
+    request.sampleIndex
+  ]
+  for (const m of request.messages) parts.push(m.role, m.content)
+  return JSON.stringify(parts)
+}
 
 /** The chat.completions body for a request: model, messages, temperature, max_tokens, seed, extras. */
 export const chatRequestBody = (
@@ -241,7 +266,7 @@ export const openAiClient = (options: OpenAiClientOptions): Effect.Effect<OpenAi
     }
 
     const generate = Effect.fn("OpenAiClient.generate")(function* (request: LMRequest) {
-      const key = canonicalJson(request)
+      const key = flightKey(request)
       const existing = inflight.get(key)
       if (existing) {
         counters.joined++
