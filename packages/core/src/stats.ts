@@ -90,12 +90,7 @@ export const twoLevelDraws = (
   const draws: Array<number> = []
   for (let r = 0; r < resamples; r++) {
     let total = 0
-    for (let s = 0; s < perSeed.length; s++) {
-      const scores = perSeed[rng.int(perSeed.length)]!
-      let sum = 0
-      for (let i = 0; i < scores.length; i++) sum += scores[rng.int(scores.length)]!
-      total += scores.length === 0 ? 0 : sum / scores.length
-    }
+    for (let s = 0; s < perSeed.length; s++) total += rng.resampleMean(perSeed[rng.int(perSeed.length)]!)
     draws.push(total / perSeed.length)
   }
   return draws

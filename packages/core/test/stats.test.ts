@@ -11,6 +11,27 @@ import {
 const bernoulli = (rng: SeededRng, p: number, n: number): Array<number> =>
   Array.from({ length: n }, () => (rng.next() < p ? 1 : 0))
 
+describe("SeededRng.resampleMean", () => {
+  it("property: the same mean and the same next state as drawing with int() in a loop", () => {
+    fc.assert(
+      fc.property(
+        fc.integer(),
+        fc.nat({ max: 50 }),
+        fc.array(fc.double({ noNaN: true, min: -1e6, max: 1e6 }), { maxLength: 40 }),
+        (seed, skip, values) => {
+          const a = new SeededRng(seed)
+          const b = new SeededRng(seed)
+          for (let i = 0; i < skip; i++) (a.nextUint32(), b.nextUint32())
+          let sum = 0
+          for (let i = 0; i < values.length; i++) sum += values[b.int(values.length)]!
+          assert.strictEqual(a.resampleMean(values), values.length === 0 ? 0 : sum / values.length)
+          assert.deepStrictEqual(a.state, b.state)
+        }
+      )
+    )
+  })
+})
+
 describe("statistics", () => {
   it("property: the Wilson interval contains the observed proportion and stays in [0, 1]", () => {
     fc.assert(
