@@ -80,8 +80,8 @@ export const runCommand = Command.make(
     if (input.replay) {
       if (!(yield* fs.exists(exported)))
         return yield* new InputError({ source: exported, message: "no exported cache to replay from" })
-      // Replayed straight from the export: every line is checked as an import would check it, and
-      // the answers are held in memory, with no SQLite file in between.
+      // Replayed straight from the export: its answers are held in memory, with no SQLite file in
+      // between (see `replaySnapshot`).
       const store = yield* replaySnapshot(exported)
       yield* Console.log(`replay: ${yield* store.count} cached calls from ${exported}`)
       cache = { path: exported, mode: "replay" }

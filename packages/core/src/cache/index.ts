@@ -9,6 +9,6 @@ export {
   type StoredCall
 } from "./CallStore.ts"
 export * from "./key.ts"
-export { isExportPath, replaySnapshot } from "./replaySnapshot.ts"
+export { replaySnapshot } from "./replaySnapshot.ts"
 export * from "./transfer.ts"
 export * from "./withCache.ts"

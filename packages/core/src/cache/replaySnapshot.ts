@@ -6,7 +6,7 @@ import { CacheError, type CallStore, openDatabaseUnsafe, type StoredAnswer } fro
 import { readExportAnswers } from "./transfer.ts"
 
 /** True for a published export (`.jsonl.gz`) rather than a SQLite cache file. */
-export const isExportPath = (path: string): boolean => path.endsWith(".jsonl.gz")
+const isExportPath = (path: string): boolean => path.endsWith(".jsonl.gz")
 
 /**
  * What identifies one state of a cache on disk: size, modification time and inode of the file and
@@ -63,10 +63,10 @@ const snapshotStore = (path: string, answers: Map<string, StoredAnswer>): CallSt
 
 /**
  * The answers of a cache held in memory, for `replay` mode: a SQLite cache file, or a published
- * export (`.jsonl.gz`, every line checked as `importCache` checks it) replayed as it is. A replay
- * reads and never writes, so one snapshot serves every run of the process that replays the same
- * unchanged file (the cells of an experiment): it is loaded once, and again only when the file (or
- * its WAL) changes. A hit is then a map lookup instead of a SQLite query.
+ * export (`.jsonl.gz`, each line's key, text and usage decoded: see `readExportAnswers`) replayed
+ * as it is. A replay reads and never writes, so one snapshot serves every run of the process that
+ * replays the same unchanged file (the cells of an experiment): it is loaded once, and again only
+ * when the file (or its WAL) changes. A hit is then a map lookup instead of a SQLite query.
  */
 export const replaySnapshot = (path: string): Effect.Effect<CallStore, CacheError | InputError> =>
   Effect.suspend(() => {

@@ -117,7 +117,6 @@ const describeIssue = (message: string): string => {
   return `field ${path}: ${m[1]!.replace(/\s*\n\s*/g, " ")}`
 }
 
-/** Parses and checks one line; the key must be the hash of the request (tampered lines are rejected). */
 /** JSON-parses and decodes one line, or throws a `BadLine` naming `source` and the field. */
 const decodeWith =
   <A>(decode: (raw: unknown) => Exit.Exit<A, Schema.SchemaError>) =>

@@ -73,6 +73,8 @@ export const defaultOpenAiOptions = {
   concurrency: 8
 } as const
 
+const requestSeeds = new Map<string, number>()
+
 /**
  * The seed sent to the server: the request's seed mixed with its sample index, a non-negative
  * 31-bit integer, so repeated samples differ yet are reproducible.
@@ -88,7 +90,6 @@ export const requestSeed = (seed: number, sampleIndex: number): number => {
   }
   return derived
 }
-const requestSeeds = new Map<string, number>()
 
 /**
  * Identifies a request among those in flight (single flight): every field of `LMRequest` at a fixed
