@@ -82,8 +82,13 @@ export const runCommand = Command.make(
         return yield* new InputError({ source: exported, message: "no exported cache to replay from" })
       // Replayed straight from the export: its answers are held in memory, with no SQLite file in
       // between (see `replaySnapshot`).
-      const store = yield* replaySnapshot(exported)
-      yield* Console.log(`replay: ${yield* store.count} cached calls from ${exported}`)
+      if (input.jobs > 1) {
+        // Each worker process loads the export for its own cells; loading it here too would be wasted.
+        yield* Console.log(`replay: every call from ${exported}`)
+      } else {
+        const store = yield* replaySnapshot(exported)
+        yield* Console.log(`replay: ${yield* store.count} cached calls from ${exported}`)
+      }
       cache = { path: exported, mode: "replay" }
     }
     // A fresh checkout has the published export but not the SQLite file: seed the cache from it, so
