@@ -21,7 +21,8 @@ import {
   stripLabels
 } from "@maspo/core"
 import { type BudgetCap, capReached, COMPARISON_METHODS, type ComparisonMethod } from "@maspo/baselines"
-import { Console, Effect, FileSystem, Schema } from "effect"
+import { Console, Effect, Schema } from "effect"
+import { pathExists, renameFile } from "./files.ts"
 import { optimizerLayer, systemLayer } from "./layers.ts"
 import { readJsonAs, writeJson, writeJsonl } from "./output.ts"
 import { describeSplit, lookupTopology, openTask } from "./registry.ts"
@@ -70,7 +71,6 @@ export interface OptimizationOutcome {
  * resumes from it). Returns undefined when a MASPO run stopped early on request (tests only).
  */
 export const runOptimization = Effect.fn("runOptimization")(function* (req: OptimizationRequest) {
-  const fs = yield* FileSystem.FileSystem
   const { run, optimizer: config, out } = req
   const say = (line: string) => (req.verbose ? Console.log(line) : Effect.void)
   const entry = yield* openTask(run, config.poolSize)
@@ -102,7 +102,7 @@ export const runOptimization = Effect.fn("runOptimization")(function* (req: Opti
       pool: pool.map((i) => i.id)
     })
     let start = initialState(input)
-    if (req.resume && (yield* fs.exists(checkpointFile))) {
+    if (req.resume && (yield* pathExists(checkpointFile))) {
       const saved = yield* readJsonAs(Schema.Struct({ identity: Schema.String, state: OptimizerState }))(
         checkpointFile
       )
@@ -121,7 +121,7 @@ export const runOptimization = Effect.fn("runOptimization")(function* (req: Opti
           identity,
           state: Schema.encodeSync(OptimizerState)(state)
         })
-        yield* fs.rename(`${checkpointFile}.tmp`, checkpointFile)
+        yield* renameFile(`${checkpointFile}.tmp`, checkpointFile)
       })
     const state = yield* runMaspo(input, start, {
       shouldStop: (s) => capReached(s.budget, req.cap),

@@ -11,6 +11,7 @@ import {
   seedFlag,
   taskFlag
 } from "../flags.ts"
+import { ensureWritableDirectory } from "../files.ts"
 import { readJsonAs, writeJson, writeJsonl } from "../output.ts"
 import { evaluateFixed } from "../fixedEvaluation.ts"
 import { describeSplit } from "../registry.ts"
@@ -49,6 +50,8 @@ export const evalCommand = Command.make(
       () => `.maspo/runs/eval-${config.task}-${config.topology}-seed${config.seed}`
     )
 
+    // Before any call: an output folder that cannot be written fails before anything is paid for.
+    yield* ensureWritableDirectory(out, "--out")
     const {
       entry,
       items,
@@ -60,7 +63,9 @@ export const evalCommand = Command.make(
       testN: config.testSize,
       refineRounds: input.refineRounds,
       promptsOf: (seeds) =>
-        Option.isSome(input.prompts) ? readJsonAs(PromptSet)(input.prompts.value) : Effect.succeed(seeds),
+        Option.isSome(input.prompts)
+          ? readJsonAs(PromptSet)(input.prompts.value, "--prompts")
+          : Effect.succeed(seeds),
       promptsSource: Option.getOrElse(input.prompts, () => "seed prompts")
     })
     yield* writeJsonl(

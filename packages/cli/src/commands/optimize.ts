@@ -18,6 +18,7 @@ import {
   seedFlag,
   taskFlag
 } from "../flags.ts"
+import { ensureWritableDirectory } from "../files.ts"
 import { METHOD_NAMES, type MethodName, runOptimization } from "../optimization.ts"
 import { resolveRunConfig } from "../runConfig.ts"
 
@@ -161,6 +162,11 @@ export const optimizeCommand = Command.make(
   Effect.fn("maspo.optimize")(function* (input) {
     const resolved = yield* resolveRunConfig({ ...input, n: Option.none() })
     const run = input.selfOptimized ? selfOptimized(resolved) : resolved
+    const out = Option.getOrElse(
+      input.out,
+      () => `.maspo/runs/optimize-${run.task}-${run.topology}-seed${run.seed}`
+    )
+    yield* ensureWritableDirectory(out, "--out")
     yield* runOptimization({
       run,
       optimizer: yield* resolveOptimizerConfig(input),
@@ -170,10 +176,7 @@ export const optimizeCommand = Command.make(
         ...(Option.isSome(input.maxTokens) ? { maxTokens: input.maxTokens.value } : {})
       },
       supervised: input.supervised,
-      out: Option.getOrElse(
-        input.out,
-        () => `.maspo/runs/optimize-${run.task}-${run.topology}-seed${run.seed}`
-      ),
+      out,
       resume: input.resume,
       testN: input.testN,
       verbose: true

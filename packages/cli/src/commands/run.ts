@@ -7,6 +7,7 @@ import { cellWorkers } from "../experiment/cellWorkers.ts"
 import { isCellComplete, runCell } from "../experiment/runCell.ts"
 import { buildTables } from "../experiment/tables.ts"
 import { METHOD_NAMES } from "../optimization.ts"
+import { ensureWritableDirectory } from "../files.ts"
 import { readJsonAs, writeJson } from "../output.ts"
 
 const flags = {
@@ -69,9 +70,11 @@ export const runCommand = Command.make(
   flags,
   Effect.fn("maspo.run")(function* (input) {
     const fs = yield* FileSystem.FileSystem
-    const config = yield* readJsonAs(ExperimentConfig)(input.config)
+    const config = yield* readJsonAs(ExperimentConfig)(input.config, "experiment config")
     yield* validateExperiment(config, input.config)
     const out = Option.getOrElse(input.out, () => config.out)
+    // Before any cell runs: an output folder that cannot be written fails before anything is paid for.
+    yield* ensureWritableDirectory(out, Option.isSome(input.out) ? "--out" : `out of ${input.config}`)
     const exported = `${config.out}/cache.jsonl.gz`
     let cache = {
       path: config.cache?.path ?? `${out}/cache.sqlite`,
@@ -99,7 +102,6 @@ export const runCommand = Command.make(
       (yield* fs.exists(exported)) &&
       !(yield* fs.exists(cache.path))
     ) {
-      yield* fs.makeDirectory(out, { recursive: true })
       const counts = yield* importCache(exported, cache.path)
       yield* Console.log(`cache: ${counts.inserted} calls loaded from ${exported}`)
     }
