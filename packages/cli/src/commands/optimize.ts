@@ -4,8 +4,10 @@ import {
   maspoDefaults,
   OptimizerConfig,
   paperDefaults,
-  type RunConfig
+  type RunConfig,
+  stableHash
 } from "@maspo/core"
+import type { BudgetCap } from "@maspo/baselines"
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import {
@@ -24,6 +26,9 @@ import { resolveRunConfig } from "../runConfig.ts"
 
 const optional = <A>(flag: Flag.Flag<A>, description: string) =>
   flag.pipe(Flag.withDescription(description), Flag.optional)
+
+/** Test items of the final evaluation when --test-n is not given. */
+const DEFAULT_TEST_N = 200
 
 const flags = {
   config: configFlag,
@@ -71,7 +76,7 @@ const flags = {
   ),
   testN: Flag.Int("test-n").pipe(
     Flag.withDescription("Test items for the final evaluation (0 = skip)"),
-    Flag.withDefault(200)
+    Flag.withDefault(DEFAULT_TEST_N)
   ),
   resume: Flag.Boolean("resume").pipe(
     Flag.withDescription("Continue from the checkpoint in --out"),
@@ -156,25 +161,82 @@ export const resolveOptimizerConfig = Effect.fn("resolveOptimizerConfig")(functi
   return c
 })
 
+/** What names a default output folder: the settings of one `maspo optimize` run. */
+export interface OptimizeRunName {
+  readonly run: RunConfig
+  readonly optimizer: OptimizerConfig
+  readonly method: MethodName
+  readonly preset: "maspo" | "paper"
+  readonly ablation: string | undefined
+  readonly selfOptimized: boolean
+  readonly supervised: boolean
+  readonly cap: BudgetCap
+  readonly testN: number
+}
+
+/**
+ * The default output folder of `maspo optimize`, distinct for any two runs that differ: task,
+ * topology, method, preset, ablation, self-optimized, supervised and seed by name; any other setting
+ * that changes results (individual optimizer flags, budget caps, test items, providers, data, split)
+ * as a short hash of those settings, present only when one of them is not its default.
+ */
+export const defaultOptimizeOut = (n: OptimizeRunName): string => {
+  const named = n.preset === "paper" ? paperDefaults : maspoDefaults
+  const base = n.ablation !== undefined ? ABLATIONS[n.ablation]!(named) : named
+  const extras = {
+    ...(stableHash(n.optimizer) !== stableHash(base) ? { optimizer: n.optimizer } : {}),
+    ...(Object.keys(n.cap).length > 0 ? { cap: n.cap } : {}),
+    ...(n.testN !== DEFAULT_TEST_N ? { testN: n.testN } : {}),
+    ...(Object.keys(n.run.providers).length > 0 ? { providers: n.run.providers } : {}),
+    ...(n.run.dataDir !== undefined ? { dataDir: n.run.dataDir } : {}),
+    ...(n.run.split !== undefined ? { split: n.run.split } : {})
+  }
+  const parts = [
+    "optimize",
+    n.run.task,
+    n.run.topology,
+    n.method,
+    n.preset,
+    ...(n.ablation !== undefined ? [n.ablation] : []),
+    ...(n.selfOptimized ? ["self-optimized"] : []),
+    ...(n.supervised ? ["supervised"] : []),
+    ...(Object.keys(extras).length > 0 ? [stableHash(extras).slice(0, 8)] : []),
+    `seed${n.run.seed}`
+  ]
+  return `.maspo/runs/${parts.join("-")}`
+}
+
 export const optimizeCommand = Command.make(
   "optimize",
   flags,
   Effect.fn("maspo.optimize")(function* (input) {
     const resolved = yield* resolveRunConfig({ ...input, n: Option.none() })
     const run = input.selfOptimized ? selfOptimized(resolved) : resolved
-    const out = Option.getOrElse(
-      input.out,
-      () => `.maspo/runs/optimize-${run.task}-${run.topology}-seed${run.seed}`
+    const optimizer = yield* resolveOptimizerConfig(input)
+    const cap: BudgetCap = {
+      ...(Option.isSome(input.maxCalls) ? { maxCalls: input.maxCalls.value } : {}),
+      ...(Option.isSome(input.maxTokens) ? { maxTokens: input.maxTokens.value } : {})
+    }
+    const out = Option.getOrElse(input.out, () =>
+      defaultOptimizeOut({
+        run,
+        optimizer,
+        method: input.method,
+        preset: input.preset,
+        ablation: Option.getOrUndefined(input.ablation),
+        selfOptimized: input.selfOptimized,
+        supervised: input.supervised,
+        cap,
+        testN: input.testN
+      })
     )
+    // Before any call: an output folder that cannot be written fails before anything is paid for.
     yield* ensureWritableDirectory(out, "--out")
     yield* runOptimization({
       run,
-      optimizer: yield* resolveOptimizerConfig(input),
+      optimizer,
       method: input.method,
-      cap: {
-        ...(Option.isSome(input.maxCalls) ? { maxCalls: input.maxCalls.value } : {}),
-        ...(Option.isSome(input.maxTokens) ? { maxTokens: input.maxTokens.value } : {})
-      },
+      cap,
       supervised: input.supervised,
       out,
       resume: input.resume,
