@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { dirname, join } from "node:path"
+import { DATASETS, resolveDataDir } from "@maspo/benchmarks"
 import { type CliResult, runCli, type Served, startServe } from "./cliProcess.ts"
 
 /**
@@ -93,6 +94,22 @@ describe("file errors are one line naming the path", () => {
     writeFileSync(config, tiny(fileOut))
     expectOneLine(await cli(["run", config]), `out of ${config}`, ...fileParts.slice(1))
   }, 180_000)
+})
+
+describe("a broken dataset line", () => {
+  it("eval on a dataset copy with one broken line names the line, not only the checksum", async () => {
+    const file = DATASETS.math500.files[0]!
+    const dir = join(work, "datasets")
+    mkdirSync(join(dir, dirname(file.path)), { recursive: true })
+    const lines = readFileSync(join(resolveDataDir(), file.path), "utf8").split("\n")
+    lines[16] = JSON.stringify({ ...(JSON.parse(lines[16]!) as object), answer: 7 })
+    writeFileSync(join(dir, file.path), lines.join("\n"))
+    expectOneLine(
+      await cli(["eval", "--task", "math500", "--n", "2", "--data-dir", dir, "--out", join(work, "m")]),
+      `${file.path}:17: field 'answer': expected string, got number`,
+      "sha256 mismatch"
+    )
+  }, 120_000)
 })
 
 describe("an unwritable output fails before any LLM call", () => {
