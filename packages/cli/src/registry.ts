@@ -62,6 +62,33 @@ export const SELF_REFINE = "self-refine"
 
 export const TASK_NAMES: ReadonlyArray<string> = ["arith", ...DATASET_NAMES]
 
+/** The topologies (and single-agent rows) of a kind of task, as `--mas` names them. */
+const topologySpecs = (kind: TaskKind): Readonly<Record<string, TopologySpec>> => ({
+  ...(kind === "arith" ? SIM_TOPOLOGIES : topologiesFor(kind)),
+  ...singleAgentTopologies(kind)
+})
+
+/** Every `--mas` value a task accepts (topologies, single-agent rows, self-refine), without loading its data. */
+export const topologyNames = (task: string): ReadonlyArray<string> => {
+  const kind: TaskKind | undefined =
+    task === "arith"
+      ? "arith"
+      : (DATASET_NAMES as ReadonlyArray<string>).includes(task)
+        ? DATASETS[task as DatasetName].kind
+        : undefined
+  return kind === undefined ? [] : [...Object.keys(topologySpecs(kind)), SELF_REFINE]
+}
+
+/** "arith: sequential, ...; math500, aqua: sequential, ...": the `--mas` values of every task. */
+export const describeTopologies = (): string => {
+  const groups = new Map<string, Array<string>>()
+  for (const task of TASK_NAMES) {
+    const names = topologyNames(task).join(", ")
+    groups.set(names, [...(groups.get(names) ?? []), task])
+  }
+  return [...groups].map(([names, tasks]) => `${tasks.join(", ")}: ${names}`).join("; ")
+}
+
 const taskFor = (name: DatasetName): Task => {
   switch (DATASETS[name].kind) {
     case "math":
@@ -109,7 +136,7 @@ export const openTask = Effect.fn("openTask")(function* (
         poolIds: pool.map((i) => i.id),
         testIds: test.map((i) => i.id)
       },
-      topologies: { ...SIM_TOPOLOGIES, ...singleAgentTopologies("arith") },
+      topologies: topologySpecs("arith"),
       simulator: simClients()
     } satisfies OpenedTask
   }
@@ -138,7 +165,7 @@ export const openTask = Effect.fn("openTask")(function* (
       poolIds: split.pool.map((i) => i.id),
       testIds: test.map((i) => i.id)
     },
-    topologies: { ...topologiesFor(kind as "math" | "choice" | "code"), ...singleAgentTopologies(kind) },
+    topologies: topologySpecs(kind),
     simulator: withOracle(simClients(), [...split.pool, ...split.test], kind)
   } satisfies OpenedTask
 })

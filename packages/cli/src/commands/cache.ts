@@ -1,12 +1,10 @@
 import { exportCache, importCache, openCallStore } from "@maspo/core/cache"
 import { Console, Effect } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
+import { defaulted } from "../help.ts"
 import { DEFAULT_CACHE_PATH } from "../providers.ts"
 
-const cacheFlag = Flag.String("cache").pipe(
-  Flag.withDescription(`Call cache file (default ${DEFAULT_CACHE_PATH})`),
-  Flag.withDefault(DEFAULT_CACHE_PATH)
-)
+const cacheFlag = defaulted(Flag.String("cache"), DEFAULT_CACHE_PATH, "Call cache file")
 
 const exportCommand = Command.make(
   "export",

@@ -1,4 +1,4 @@
-import { formatBudget, formatPercent, PromptSet } from "@maspo/core"
+import { defaultRunConfig, formatBudget, formatPercent, PromptSet } from "@maspo/core"
 import { Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import {
@@ -7,15 +7,19 @@ import {
   providerFlags,
   configFlag,
   masFlag,
-  outFlag,
   seedFlag,
   taskFlag
 } from "../flags.ts"
 import { ensureWritableDirectory } from "../files.ts"
+import { defaulted, defaultNote } from "../help.ts"
 import { readJsonAs, writeJson, writeJsonl } from "../output.ts"
 import { evaluateFixed } from "../fixedEvaluation.ts"
 import { describeSplit } from "../registry.ts"
 import { resolveRunConfig } from "../runConfig.ts"
+
+/** Where `maspo eval` writes when --out is not given. */
+const defaultEvalOut = (task: string, mas: string, seed: string) =>
+  `.maspo/runs/eval-${task}-${mas}-seed${seed}`
 
 const flags = {
   config: configFlag,
@@ -23,21 +27,27 @@ const flags = {
   mas: masFlag,
   seed: seedFlag,
   n: Flag.Int("n").pipe(
-    Flag.withDescription("Number of test items (default 100; all with --n 0)"),
+    Flag.withDescription(defaultNote("Number of test items (all with --n 0)", defaultRunConfig.testSize)),
     Flag.optional
   ),
   concurrency: concurrencyFlag,
   ...providerFlags,
   ...dataFlags,
   prompts: Flag.File("prompts").pipe(
-    Flag.withDescription("PromptSet JSON (agent id -> prompt); agents not listed keep their seed prompt"),
+    Flag.withDescription(
+      "PromptSet JSON (agent id -> prompt); agents not listed keep their seed prompt (default: the topology's seed prompts)"
+    ),
     Flag.optional
   ),
-  refineRounds: Flag.Int("refine-rounds").pipe(
-    Flag.withDescription("Critique-and-revise rounds of --mas self-refine (it stops early at NO ISSUES)"),
-    Flag.withDefault(2)
+  refineRounds: defaulted(
+    Flag.Int("refine-rounds"),
+    2,
+    "Critique-and-revise rounds of --mas self-refine (it stops early at NO ISSUES)"
   ),
-  out: outFlag
+  out: Flag.String("out").pipe(
+    Flag.withDescription(defaultNote("Output directory", defaultEvalOut("<task>", "<mas>", "<seed>"))),
+    Flag.optional
+  )
 }
 
 export const evalCommand = Command.make(
@@ -45,9 +55,8 @@ export const evalCommand = Command.make(
   flags,
   Effect.fn("maspo.eval")(function* (input) {
     const config = yield* resolveRunConfig(input)
-    const out = Option.getOrElse(
-      input.out,
-      () => `.maspo/runs/eval-${config.task}-${config.topology}-seed${config.seed}`
+    const out = Option.getOrElse(input.out, () =>
+      defaultEvalOut(config.task, config.topology, String(config.seed))
     )
 
     // Before any call: an output folder that cannot be written fails before anything is paid for.

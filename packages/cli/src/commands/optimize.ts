@@ -1,5 +1,7 @@
 import {
   ABLATIONS,
+  CaseSampling,
+  EvaluatorKind,
   InputError,
   maspoDefaults,
   OptimizerConfig,
@@ -15,12 +17,12 @@ import {
   configFlag,
   dataFlags,
   masFlag,
-  outFlag,
   providerFlags,
   seedFlag,
   taskFlag
 } from "../flags.ts"
 import { ensureWritableDirectory } from "../files.ts"
+import { defaulted, noDefault } from "../help.ts"
 import { METHOD_NAMES, type MethodName, runOptimization } from "../optimization.ts"
 import { resolveRunConfig } from "../runConfig.ts"
 
@@ -30,6 +32,44 @@ const optional = <A>(flag: Flag.Flag<A>, description: string) =>
 /** Test items of the final evaluation when --test-n is not given. */
 const DEFAULT_TEST_N = 200
 
+/** What each method is, for --method's help (a Record, so a new method cannot go undescribed). */
+const METHOD_HELP: Readonly<Record<MethodName, string>> = {
+  maspo: "joint optimization; its ablations via --ablation",
+  spo: "per-agent, local judge",
+  ape: "per-agent APE/OPRO",
+  tpe: "joint instruction choice",
+  gepa: "reflective, Pareto"
+}
+
+const PRESETS = ["maspo", "paper"] as const
+const PRESET_HELP: Readonly<Record<(typeof PRESETS)[number], string>> = {
+  maspo: "the paper's search with position debiasing",
+  paper: "exactly the paper's"
+}
+
+const PRESET_CONFIGS: Readonly<Record<(typeof PRESETS)[number], OptimizerConfig>> = {
+  maspo: maspoDefaults,
+  paper: paperDefaults
+}
+
+const showSetting = (v: unknown): string =>
+  typeof v === "boolean"
+    ? v
+      ? "on"
+      : "off"
+    : typeof v === "object" && v !== null
+      ? Object.values(v).join(",")
+      : String(v)
+
+/** An optimizer setting left to the preset and ablation: its help gives each preset's value. */
+const preset = <A>(flag: Flag.Flag<A>, text: string, key: keyof OptimizerConfig) => {
+  const values = PRESETS.map((p) => showSetting(PRESET_CONFIGS[p][key]))
+  const shown = values.every((v) => v === values[0])
+    ? `${values[0]} in both presets`
+    : PRESETS.map((p, i) => `${p} ${values[i]}`).join(", ")
+  return optional(flag, `${text} (default: the preset's and ablation's, ${shown})`)
+}
+
 const flags = {
   config: configFlag,
   task: taskFlag,
@@ -38,75 +78,75 @@ const flags = {
   concurrency: concurrencyFlag,
   ...providerFlags,
   ...dataFlags,
-  out: outFlag,
-  preset: Flag.Literals("preset", ["maspo", "paper"]).pipe(
-    Flag.withDescription(
-      "maspo: the paper's search with position debiasing (default); paper: exactly the paper's"
-    ),
-    Flag.withDefault("maspo")
+  out: optional(
+    Flag.String("out"),
+    "Output directory (default .maspo/runs/optimize-<task>-<mas>-<method>-<preset>[-<ablation>][-self-optimized][-supervised][-<hash of any other non-default setting>]-seed<seed>)"
+  ),
+  preset: defaulted(
+    Flag.Literals("preset", PRESETS),
+    "maspo",
+    PRESETS.map((p) => `${p}: ${PRESET_HELP[p]}`).join("; ")
   ),
   ablation: optional(
     Flag.Literals("ablation", Object.keys(ABLATIONS)),
-    "A Table 2 ablation applied on top of the preset"
+    "A Table 2 ablation applied on top of the preset (default: none)"
   ),
-  beam: optional(Flag.Int("beam"), "Beam width K (paper: 2)"),
-  children: optional(Flag.Int("children"), "Children per parent K_sub (paper: 2)"),
-  steps: optional(Flag.Int("steps"), "Steps per agent visit T (paper: 3)"),
-  rounds: optional(Flag.Int("rounds"), "Rounds D over all agents (paper: 3)"),
-  batch: optional(Flag.Int("batch"), "Batch size |B| (paper: 10)"),
-  pool: optional(Flag.Int("pool"), "Optimization pool size (paper: 50)"),
-  evaluator: optional(
-    Flag.Literals("evaluator", ["joint", "local", "global", "ground-truth"]),
-    "Candidate evaluator (default joint)"
-  ),
-  weights: optional(Flag.String("weights"), "Weights a,b,c of local, lookahead, global (paper: 0.4,0.4,0.2)"),
-  debiasPosition: optional(
+  beam: preset(Flag.Int("beam"), "Beam width K", "beamWidth"),
+  children: preset(Flag.Int("children"), "Children per parent K_sub", "childrenPerParent"),
+  steps: preset(Flag.Int("steps"), "Steps per agent visit T", "stepsPerVisit"),
+  rounds: preset(Flag.Int("rounds"), "Rounds D over all agents", "rounds"),
+  batch: preset(Flag.Int("batch"), "Batch size |B|", "batchSize"),
+  pool: preset(Flag.Int("pool"), "Optimization pool size", "poolSize"),
+  evaluator: preset(Flag.Literals("evaluator", EvaluatorKind.literals), "Candidate evaluator", "evaluator"),
+  weights: preset(Flag.String("weights"), "Weights a,b,c of local, lookahead, global", "weights"),
+  debiasPosition: preset(
     Flag.Boolean("debias-position"),
-    "Ask each comparison in both orders (--no-debias-position to disable)"
+    "Ask each comparison in both orders, --no-debias-position to disable",
+    "debiasPosition"
   ),
-  refresh: optional(Flag.Boolean("refresh"), "Beam refresh on revisits (--no-refresh to disable)"),
-  sampling: optional(
-    Flag.Literals("sampling", ["misalignment", "random", "success"]),
-    "Cases injected into successors' batches"
+  refresh: preset(
+    Flag.Boolean("refresh"),
+    "Beam refresh on revisits, --no-refresh to disable",
+    "beamRefresh"
   ),
-  kmis: optional(Flag.Int("kmis"), "Misalignment cases kept per agent K_mis (paper: 3)"),
-  lookaheadDepth: optional(
+  sampling: preset(
+    Flag.Literals("sampling", CaseSampling.literals),
+    "Cases injected into successors' batches",
+    "caseSampling"
+  ),
+  kmis: preset(Flag.Int("kmis"), "Misalignment cases kept per agent K_mis", "misalignmentCases"),
+  lookaheadDepth: preset(
     Flag.Int("lookahead-depth"),
-    "Successor levels compared by the lookahead (paper: 1)"
+    "Successor levels compared by the lookahead",
+    "lookaheadDepth"
   ),
-  testN: Flag.Int("test-n").pipe(
-    Flag.withDescription("Test items for the final evaluation (0 = skip)"),
-    Flag.withDefault(DEFAULT_TEST_N)
-  ),
-  resume: Flag.Boolean("resume").pipe(
-    Flag.withDescription("Continue from the checkpoint in --out"),
-    Flag.withDefault(false)
-  ),
-  method: Flag.Literals("method", METHOD_NAMES).pipe(
-    Flag.withDescription(
-      "maspo (default; its ablations via --ablation), or a comparison optimizer: spo (per-agent, local judge), ape (per-agent APE/OPRO), tpe (joint instruction choice), gepa (reflective, Pareto)"
-    ),
-    Flag.withDefault("maspo" as MethodName)
+  testN: defaulted(Flag.Int("test-n"), DEFAULT_TEST_N, "Test items for the final evaluation (0 = skip)"),
+  resume: defaulted(Flag.Boolean("resume"), false, "Continue from the checkpoint in --out"),
+  method: defaulted(
+    Flag.Literals("method", METHOD_NAMES),
+    "maspo",
+    `MASPO or a comparison optimizer, one of ${METHOD_NAMES.map((m) => `${m} (${METHOD_HELP[m]})`).join(", ")}`
   ),
   maxCalls: optional(
     Flag.Int("max-calls"),
-    "Stop the optimization at this many LLM calls (all roles), for equal-cost comparisons"
+    noDefault(
+      "Stop the optimization at this many LLM calls (all roles), for equal-cost comparisons",
+      "no cap"
+    )
   ),
   maxTokens: optional(
     Flag.Int("max-tokens"),
-    "Stop the optimization at this many tokens (prompt + completion, all roles)"
+    noDefault("Stop the optimization at this many tokens (prompt + completion, all roles)", "no cap")
   ),
-  supervised: Flag.Boolean("supervised").pipe(
-    Flag.withDescription(
-      "tpe, gepa: score candidates with the task metric on the labeled pool instead of label-free preferences"
-    ),
-    Flag.withDefault(false)
+  supervised: defaulted(
+    Flag.Boolean("supervised"),
+    false,
+    "tpe, gepa: score candidates with the task metric on the labeled pool instead of label-free preferences"
   ),
-  selfOptimized: Flag.Boolean("self-optimized").pipe(
-    Flag.withDescription(
-      "Table 2's self-optimized ablation: the optimizer and evaluator roles use the agent's provider and model"
-    ),
-    Flag.withDefault(false)
+  selfOptimized: defaulted(
+    Flag.Boolean("self-optimized"),
+    false,
+    "Table 2's self-optimized ablation: the optimizer and evaluator roles use the agent's provider and model"
   )
 }
 

@@ -8,29 +8,30 @@ import { isCellComplete, runCell } from "../experiment/runCell.ts"
 import { buildTables } from "../experiment/tables.ts"
 import { METHOD_NAMES } from "../optimization.ts"
 import { ensureWritableDirectory } from "../files.ts"
+import { defaulted, defaultWhen } from "../help.ts"
 import { readJsonAs, writeJson } from "../output.ts"
 
 const flags = {
   config: Argument.String("config").pipe(Argument.withDescription("Experiment config (JSON)")),
   out: Flag.String("out").pipe(
-    Flag.withDescription("Output directory (default: the config's `out`)"),
+    Flag.withDescription(defaultWhen("Output directory", "the config's `out`")),
     Flag.optional
   ),
-  replay: Flag.Boolean("replay").pipe(
-    Flag.withDescription(
-      "Recompute every cell from the experiment's exported cache (<out>/cache.jsonl.gz) with no live call; a missing answer is an error"
-    ),
-    Flag.withDefault(false)
+  replay: defaulted(
+    Flag.Boolean("replay"),
+    false,
+    "Recompute every cell from the experiment's exported cache (<out>/cache.jsonl.gz) with no live call; a missing answer is an error"
   ),
   concurrency: Flag.Int("concurrency").pipe(
-    Flag.withDescription("Cells run at the same time in this process"),
+    Flag.withDescription(
+      defaultWhen("Cells run at the same time in this process", "the config's `concurrency`, else 1")
+    ),
     Flag.optional
   ),
-  jobs: Flag.Int("jobs").pipe(
-    Flag.withDescription(
-      "Worker processes running cells in parallel, one cell each (default 1: none); results are the same, CPU-bound runs finish sooner"
-    ),
-    Flag.withDefault(1)
+  jobs: defaulted(
+    Flag.Int("jobs"),
+    1,
+    "Worker processes running cells in parallel, one cell each (1: none, cells run in this process); results are the same, CPU-bound runs finish sooner"
   )
 }
 

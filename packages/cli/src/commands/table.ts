@@ -2,6 +2,7 @@ import { Console, Effect, Option, Schema } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { ExperimentConfig } from "../experiment/config.ts"
 import { buildTables } from "../experiment/tables.ts"
+import { defaultWhen } from "../help.ts"
 import { readJsonAs } from "../output.ts"
 
 export const tableCommand = Command.make(
@@ -12,7 +13,10 @@ export const tableCommand = Command.make(
     ),
     paper: Flag.File("paper").pipe(
       Flag.withDescription(
-        "JSON of published numbers (method -> task -> accuracy in percent) shown in a (paper) column beside ours"
+        defaultWhen(
+          "JSON of published numbers (method -> task -> accuracy in percent) shown in a (paper) column beside ours",
+          "the config's `paper` numbers, if any"
+        )
       ),
       Flag.optional
     )
