@@ -167,3 +167,16 @@ export const pathExists = Effect.fn("pathExists")(function* (file: string, flag?
     )
   )
 })
+
+/**
+ * Makes the folder of a call cache that will be written, before the cache opens it: the cache's own
+ * recursive mkdir never returns under /proc, and this names the path that is in the way.
+ */
+export const ensureCacheDirectory = Effect.fn("ensureCacheDirectory")(function* (cache: {
+  readonly path: string
+  readonly mode: string
+}) {
+  if (cache.mode === "off" || cache.mode === "replay") return
+  const path = yield* Path.Path
+  yield* ensureDirectory(path.dirname(cache.path), "--cache")
+})

@@ -96,6 +96,33 @@ describe("file errors are one line naming the path", () => {
   }, 180_000)
 })
 
+describe("call cache and export paths", () => {
+  it("a cache or an export under a file or /proc is one line, not a hang", async () => {
+    const places = [join(aFile, "c"), ...(existsSync("/proc/self") ? ["/proc/maspo-x/c"] : [])]
+    for (const place of places) {
+      expectOneLine(
+        await cli([
+          ...SMALL_EVAL,
+          "--cache-mode",
+          "read-write",
+          "--cache",
+          `${place}.sqlite`,
+          "--out",
+          join(work, "c")
+        ]),
+        "--cache",
+        dirname(place)
+      )
+      expectOneLine(await cli(["cache", "export", `${place}.jsonl.gz`, "--cache", aFile]), dirname(place))
+      expectOneLine(
+        await cli(["cache", "import", join(work, "none.jsonl.gz"), "--cache", `${place}.sqlite`]),
+        "--cache",
+        dirname(place)
+      )
+    }
+  }, 180_000)
+})
+
 describe("a broken dataset line", () => {
   it("eval on a dataset copy with one broken line names the line, not only the checksum", async () => {
     const file = DATASETS.math500.files[0]!

@@ -1,6 +1,8 @@
 import { exportCache, importCache, openCallStore } from "@maspo/core/cache"
 import { Console, Effect } from "effect"
+import { dirname } from "node:path"
 import { Argument, Command, Flag } from "effect/cli"
+import { ensureCacheDirectory, ensureDirectory } from "../files.ts"
 import { defaulted } from "../help.ts"
 import { DEFAULT_CACHE_PATH } from "../providers.ts"
 
@@ -10,6 +12,8 @@ const exportCommand = Command.make(
   "export",
   { cache: cacheFlag, file: Argument.String("file").pipe(Argument.withDescription("Output .jsonl.gz file")) },
   Effect.fn("maspo.cache.export")(function* (input) {
+    // Made here: the export's own recursive mkdir never returns under /proc.
+    yield* ensureDirectory(dirname(input.file), "export file")
     const { written } = yield* exportCache(input.cache, input.file)
     yield* Console.log(`exported ${written} cached calls from ${input.cache} to ${input.file}`)
   })
@@ -23,6 +27,7 @@ const importCommand = Command.make(
   "import",
   { cache: cacheFlag, file: Argument.String("file").pipe(Argument.withDescription("A .jsonl.gz export")) },
   Effect.fn("maspo.cache.import")(function* (input) {
+    yield* ensureCacheDirectory({ path: input.cache, mode: "read-write" })
     const counts = yield* importCache(input.file, input.cache)
     yield* Console.log(
       `read ${counts.read} entries from ${input.file}: ${counts.inserted} added to ${input.cache}, ${counts.skipped} already there`

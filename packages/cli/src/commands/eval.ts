@@ -10,7 +10,8 @@ import {
   seedFlag,
   taskFlag
 } from "../flags.ts"
-import { ensureWritableDirectory } from "../files.ts"
+import { ensureCacheDirectory, ensureWritableDirectory } from "../files.ts"
+import { cacheSettings } from "../providers.ts"
 import { defaulted, defaultNote } from "../help.ts"
 import { readJsonAs, writeJson, writeJsonl } from "../output.ts"
 import { evaluateFixed } from "../fixedEvaluation.ts"
@@ -61,6 +62,7 @@ export const evalCommand = Command.make(
 
     // Before any call: an output folder that cannot be written fails before anything is paid for.
     yield* ensureWritableDirectory(out, "--out")
+    yield* ensureCacheDirectory(cacheSettings(config))
     const {
       entry,
       items,

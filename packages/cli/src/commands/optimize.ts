@@ -21,7 +21,8 @@ import {
   seedFlag,
   taskFlag
 } from "../flags.ts"
-import { ensureWritableDirectory } from "../files.ts"
+import { ensureCacheDirectory, ensureWritableDirectory } from "../files.ts"
+import { cacheSettings } from "../providers.ts"
 import { defaulted, noDefault } from "../help.ts"
 import { METHOD_NAMES, type MethodName, runOptimization } from "../optimization.ts"
 import { resolveRunConfig } from "../runConfig.ts"
@@ -272,6 +273,7 @@ export const optimizeCommand = Command.make(
     )
     // Before any call: an output folder that cannot be written fails before anything is paid for.
     yield* ensureWritableDirectory(out, "--out")
+    yield* ensureCacheDirectory(cacheSettings(run))
     yield* runOptimization({
       run,
       optimizer,

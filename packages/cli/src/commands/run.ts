@@ -7,7 +7,7 @@ import { cellWorkers } from "../experiment/cellWorkers.ts"
 import { isCellComplete, runCell } from "../experiment/runCell.ts"
 import { buildTables } from "../experiment/tables.ts"
 import { METHOD_NAMES } from "../optimization.ts"
-import { ensureWritableDirectory } from "../files.ts"
+import { ensureCacheDirectory, ensureWritableDirectory } from "../files.ts"
 import { defaulted, defaultWhen } from "../help.ts"
 import { readJsonAs, writeJson } from "../output.ts"
 
@@ -95,6 +95,7 @@ export const runCommand = Command.make(
       }
       cache = { path: exported, mode: "replay" }
     }
+    yield* ensureCacheDirectory(cache)
     // A fresh checkout has the published export but not the SQLite file: seed the cache from it, so
     // reruns are served from it and the export written at the end stays a superset.
     if (
