@@ -5,7 +5,6 @@ import {
   type CellStep,
   type LeftOut,
   type LeftOutCell,
-  type LeftOutRow,
   misalignmentPlot,
   renderTable,
   scorePerStepPlot,
@@ -94,14 +93,18 @@ export const cellStatus = Effect.fn("cellStatus")(function* (
   return (yield* isCellComplete(config, out, cell)) ? ("complete" as const) : ("stale" as const)
 })
 
+export type CellStatus = "complete" | LeftOutCell["status"]
+
 /**
- * The cells of an experiment that the tables use, in plan order, and what is left out. A row (method,
- * task, topology) is used only when the cells of all its seeds are complete: a mean over fewer seeds
- * than the other rows would not be comparable with them, and paired tests need every seed.
+ * Which planned cells the tables use (in plan order) and what they leave out, from each cell's
+ * status. A row (method, task, topology) is used only when the cells of all its seeds are complete:
+ * a mean over fewer seeds than the other rows would not be comparable with them, and paired tests
+ * need every seed.
  */
-export const collectCells = Effect.fn("collectCells")(function* (config: ExperimentConfig, out: string) {
-  const plan = planCells(config)
-  const statuses = yield* Effect.forEach(plan, (cell) => cellStatus(config, out, cell))
+export const tableSelection = (
+  plan: ReadonlyArray<Cell>,
+  statuses: ReadonlyArray<CellStatus>
+): { readonly use: ReadonlyArray<Cell>; readonly leftOut: LeftOut } => {
   const rowKey = (c: Cell) => JSON.stringify([c.task, c.topology, c.method.name])
   const rows = new Map<string, { cell: Cell; seeds: number; complete: number }>()
   for (const [i, cell] of plan.entries()) {
@@ -110,22 +113,22 @@ export const collectCells = Effect.fn("collectCells")(function* (config: Experim
     if (statuses[i] === "complete") row.complete += 1
     rows.set(rowKey(cell), row)
   }
-  const cells: Array<CellResult> = []
-  const leftOutCells: Array<LeftOutCell> = []
+  const use: Array<Cell> = []
+  const cells: Array<LeftOutCell> = []
   for (const [i, cell] of plan.entries()) {
     const status = statuses[i]!
+    const row = rows.get(rowKey(cell))!
     if (status !== "complete")
-      leftOutCells.push({
+      cells.push({
         task: cell.task,
         topology: cell.topology,
         method: cell.method.name,
         seed: cell.seed,
         status
       })
-    else if (rows.get(rowKey(cell))!.complete === rows.get(rowKey(cell))!.seeds)
-      cells.push(yield* readCell(out, cell))
+    else if (row.complete === row.seeds) use.push(cell)
   }
-  const leftOutRows: Array<LeftOutRow> = [...rows.values()]
+  const leftOutRows = [...rows.values()]
     .filter((r) => r.complete < r.seeds)
     .map((r) => ({
       task: r.cell.task,
@@ -134,7 +137,15 @@ export const collectCells = Effect.fn("collectCells")(function* (config: Experim
       seeds: r.seeds,
       complete: r.complete
     }))
-  const leftOut: LeftOut = { cells: leftOutCells, rows: leftOutRows }
+  return { use, leftOut: { cells, rows: leftOutRows } }
+}
+
+/** The finished cells of an experiment that the tables use, in plan order, and what is left out. */
+export const collectCells = Effect.fn("collectCells")(function* (config: ExperimentConfig, out: string) {
+  const plan = planCells(config)
+  const statuses = yield* Effect.forEach(plan, (cell) => cellStatus(config, out, cell))
+  const { use, leftOut } = tableSelection(plan, statuses)
+  const cells: Array<CellResult> = yield* Effect.forEach(use, (cell) => readCell(out, cell))
   return { cells, leftOut }
 })
 
