@@ -5,7 +5,7 @@ import { Argument, Command, Flag } from "effect/cli"
 import { type Cell, cellLabel, ExperimentConfig, planCells } from "../experiment/config.ts"
 import { cellWorkers } from "../experiment/cellWorkers.ts"
 import { isCellComplete, runCell } from "../experiment/runCell.ts"
-import { buildTables } from "../experiment/tables.ts"
+import { buildTables, describeLeftOut } from "../experiment/tables.ts"
 import { METHOD_NAMES } from "../optimization.ts"
 import { readJsonAs, writeJson } from "../output.ts"
 
@@ -156,8 +156,9 @@ export const runCommand = Command.make(
       const { written } = yield* exportCache(cache.path, `${out}/cache.jsonl.gz`)
       yield* Console.log(`cache: ${written} calls exported to ${out}/cache.jsonl.gz`)
     }
-    const files = yield* buildTables(config, out)
+    const { files, leftOut } = yield* buildTables(config, out)
     yield* Console.log(`tables and plots:\n${files.map((f) => `  ${f}`).join("\n")}`)
+    if (leftOut.cells.length > 0) yield* Console.error(describeLeftOut(leftOut, out))
   }, Effect.scoped)
 ).pipe(
   Command.withDescription(

@@ -1,7 +1,7 @@
 import { Console, Effect, Option, Schema } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { ExperimentConfig } from "../experiment/config.ts"
-import { buildTables } from "../experiment/tables.ts"
+import { buildTables, describeLeftOut } from "../experiment/tables.ts"
 import { readJsonAs } from "../output.ts"
 
 export const tableCommand = Command.make(
@@ -27,8 +27,9 @@ export const tableCommand = Command.make(
           )
         }
       : saved
-    const files = yield* buildTables(config, input.dir)
+    const { files, leftOut } = yield* buildTables(config, input.dir)
     yield* Console.log(files.join("\n"))
+    if (leftOut.cells.length > 0) yield* Console.error(describeLeftOut(leftOut, input.dir))
   })
 ).pipe(
   Command.withDescription(
