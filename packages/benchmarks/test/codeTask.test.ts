@@ -107,20 +107,21 @@ describe("code tasks", () => {
 })
 
 describe("programs", () => {
-  it("MBPP: imports, then the candidate, then the asserts", () => {
-    assert.strictEqual(
+  it("MBPP: imports and the candidate as source, the asserts as tests", () => {
+    assert.deepStrictEqual(
       mbppProgram({ testImports: ["import math"], tests: ["assert f() == 1"] }, "def f():\n    return 1"),
-      "import math\ndef f():\n    return 1\nassert f() == 1\n"
+      { source: "import math\ndef f():\n    return 1\n", tests: "assert f() == 1\n" }
     )
   })
 
   it("HumanEval-ET: prompt first; the body is appended to it, a full definition follows it", () => {
     const meta = heItem.meta as unknown as Parameters<typeof humanEvalEtProgram>[0]
     const body = humanEvalEtProgram(meta, "    return sum(xs)")
-    assert.isTrue(body.startsWith(`${hePrompt}    return sum(xs)\n${meta.test}\ncheck(total)\n`))
-    assert.isTrue(body.endsWith("assert total([5]) == 5\nassert total([1, 1, 1]) == 3\n"))
+    assert.strictEqual(body.source, `${hePrompt}    return sum(xs)\n`)
+    assert.isTrue(body.tests.startsWith(`${meta.test}\ncheck(total)\n`))
+    assert.isTrue(body.tests.endsWith("assert total([5]) == 5\nassert total([1, 1, 1]) == 3\n"))
     const full = humanEvalEtProgram(meta, "def total(xs):\n    return sum(xs)")
-    assert.isTrue(full.startsWith(`${hePrompt}\n\ndef total(xs):\n    return sum(xs)\n`))
+    assert.strictEqual(full.source, `${hePrompt}\n\ndef total(xs):\n    return sum(xs)\n`)
   })
 
   it("HumanEval-ET: known defective extended asserts are dropped, the rest kept in order", () => {
