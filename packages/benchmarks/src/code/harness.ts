@@ -263,18 +263,38 @@ def make_checked(stdlib):
         "__call__",
     ))
 
-    def method_ok(name, v):
+    modules = sys.modules
+
+    def method_ok(owner, name, v):
         t = _type(v)
         if t in c_members:
             return True
         if t in wrappers:
             v = v.__func__
             t = _type(v)
+        elif t is property:
+            v = v.fget
+            t = _type(v)
         if t is not function:
             return False
         code = v.__code__
         f = code.co_filename
-        return code.co_name == name and (f.startswith(stdlib) or f.startswith("<frozen "))
+        if not (f.startswith(stdlib) or f.startswith("<frozen ")):
+            return False
+        # Defined under its own name (co_name), or wrapped by a decorator that kept it (reprlib's
+        # recursive_repr copies __qualname__).
+        if code.co_name == name or v.__qualname__ == tname(owner) + "." + name:
+            return True
+        # functools.total_ordering's _gt_from_lt & co. only combine the class's other comparisons,
+        # which are checked in their own right.
+        if (v.__globals__.get("__name__") == "functools" and code.co_name[:1] == "_"
+                and code.co_name[1:3] == name[2:4] and code.co_name[3:9] == "_from_"):
+            return True
+        # A helper-made method (Fraction's arithmetic from _operator_fallbacks): accepted on the
+        # standard-library class it was made for, not when a program binds e.g. typing.cast as __eq__.
+        module = modules.get(tdict(owner).get("__module__"))
+        return (module is not None and v.__globals__.get("__name__") == module.__name__
+                and module.__dict__.get(tname(owner)) is owner)
 
     def bad_member(t):
         """The first special method of t (or of its metaclass) that the program defined, else None."""
@@ -290,7 +310,7 @@ def make_checked(stdlib):
                 continue
             for name, v in tdict(k).items():
                 special = name == "mro" or (name[:2] == "__" and name[-2:] == "__" and name not in harmless)
-                if special and not method_ok(name, v):
+                if special and not method_ok(k, name, v):
                     return name
         return None
 
@@ -311,8 +331,8 @@ def make_checked(stdlib):
                 verdict = verdicts[_id(t)] = bad_member(t)
             if verdict is not None:
                 raise AssertionError(
-                    "sandbox: the tests read a %s whose %s is defined by the program; a value must "
-                    "compare and behave as Python's own types do" % (tname(t), verdict))
+                    "sandbox: the tests read a %s whose %s does not come from Python itself (the "
+                    "standard library); a value must compare and behave as Python's own types do" % (tname(t), verdict))
             if _issub(t, dict_dict):
                 stack.extend(dict_keys(v))
                 stack.extend(dict_values(v))
