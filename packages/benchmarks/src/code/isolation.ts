@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process"
-import { lstatSync, readlinkSync, realpathSync } from "node:fs"
+import { lstatSync, readlinkSync } from "node:fs"
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -98,8 +98,10 @@ const ETC_FILES = [
   "/etc/mime.types"
 ]
 
-const systemMounts = (): Array<string> =>
-  SYSTEM_PATHS.flatMap((path) => {
+let systemMountsMemo: ReadonlyArray<string> | undefined
+/** The same for every run of the process: computed once. */
+const systemMounts = (): ReadonlyArray<string> =>
+  (systemMountsMemo ??= SYSTEM_PATHS.flatMap((path) => {
     try {
       const st = lstatSync(path)
       if (st.isSymbolicLink()) return ["--symlink", readlinkSync(path), path]
@@ -107,7 +109,7 @@ const systemMounts = (): Array<string> =>
     } catch {
       return []
     }
-  })
+  }))
 
 const under = (path: string, dir: string): boolean => path === dir || path.startsWith(`${dir}/`)
 
@@ -125,15 +127,8 @@ export const bwrapArgs = (
   argv: ReadonlyArray<string>
 ): Array<string> => {
   const system = systemMounts()
-  const pythonDirs = install.dirs
-    .map((d) => {
-      try {
-        return realpathSync(d)
-      } catch {
-        return d
-      }
-    })
-    .filter((d) => !SYSTEM_PATHS.some((s) => under(d, s)))
+  // The dirs are real paths already (INSTALL_SCRIPT); those under /usr are bound with it.
+  const pythonDirs = install.dirs.filter((d) => !SYSTEM_PATHS.some((s) => under(d, s)))
   return [
     "--unshare-all",
     "--unshare-user",
