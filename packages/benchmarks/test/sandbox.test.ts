@@ -350,6 +350,9 @@ describe("sandbox: concurrency and interruption", () => {
       process.env.TMPDIR = root
       try {
         const sandbox = makeSandbox({ concurrency: 1 })
+        // The one-time bwrap probe (its own directory in TMPDIR) happens first, not inside the
+        // interrupted run: it is not interruptible and would still be cleaning up when we look.
+        yield* sandbox.isolation
         const outcome = yield* sandbox
           .runPython("while True:\n    pass", { timeoutMs: 60_000 })
           .pipe(Effect.timeoutOption("700 millis"))
