@@ -4,7 +4,7 @@ import { Clock, Console, Effect, FileSystem, Option, Ref } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { type Cell, cellLabel, ExperimentConfig, planCells } from "../experiment/config.ts"
 import { cellWorkers } from "../experiment/cellWorkers.ts"
-import { isCellComplete, runCell } from "../experiment/runCell.ts"
+import { cellOptimizerConfig, isCellComplete, runCell } from "../experiment/runCell.ts"
 import { buildTables } from "../experiment/tables.ts"
 import { METHOD_NAMES } from "../optimization.ts"
 import { readJsonLocated, writeJson } from "../output.ts"
@@ -64,6 +64,12 @@ export const validateExperiment = (config: ExperimentConfig, where: (path: Field
       problems.push({
         path: ["methods", i, "kind"],
         message: `method '${m.name}': kind '${m.kind}' is not available in this build`
+      })
+    const search = cellOptimizerConfig(config, { task: "", topology: "", method: m, seed: 0 })
+    if (m.kind === "maspo" && search.batchSize > search.poolSize)
+      problems.push({
+        path: ["methods", i, ...(m.optimizer?.batchSize !== undefined ? ["optimizer", "batchSize"] : [])],
+        message: `method '${m.name}': batch size ${search.batchSize} exceeds the pool size ${search.poolSize}`
       })
     if (m.kind === "transfer" && !config.methods.some((x) => x.name === m.from && x.kind !== "transfer"))
       problems.push({
