@@ -5,16 +5,17 @@ import { readJsonLocated } from "./output.ts"
 import { systemProblem, taskProblem } from "./registry.ts"
 
 /** A config file may leave out any field; missing ones take the defaults. */
+const fields = RunConfigSchema.fields
 const PartialRunConfig = Schema.Struct({
-  seed: Schema.optional(Schema.Int),
-  task: Schema.optional(Schema.String),
-  topology: Schema.optional(Schema.String),
-  testSize: Schema.optional(Schema.Int),
-  concurrency: Schema.optional(Schema.Int),
-  dataDir: Schema.optional(Schema.String),
-  cache: RunConfigSchema.fields.cache,
-  split: RunConfigSchema.fields.split,
-  providers: Schema.optional(RunConfigSchema.fields.providers)
+  seed: Schema.optional(fields.seed),
+  task: Schema.optional(fields.task),
+  topology: Schema.optional(fields.topology),
+  testSize: fields.testSize,
+  concurrency: Schema.optional(fields.concurrency),
+  dataDir: fields.dataDir,
+  cache: fields.cache,
+  split: fields.split,
+  providers: Schema.optional(fields.providers)
 })
 
 export interface RunConfigOverrides {
