@@ -179,6 +179,54 @@ describe("rejected config fields", () => {
     )
   })
 
+  it("an unknown key anywhere in a valid experiment is the one problem, at its path (property)", () => {
+    const places: ReadonlyArray<ReadonlyArray<string | number>> = [
+      [],
+      ["methods", 1],
+      ["methods", 1, "optimizer"],
+      ["optimizer"],
+      ["budget"],
+      ["split"],
+      ["cache"],
+      ["providers", "agent"],
+      ["providers", "agent", "sim"]
+    ]
+    const valid = {
+      ...experiment,
+      methods: [
+        { name: "seed", kind: "seed" },
+        { name: "maspo", kind: "maspo", optimizer: {} }
+      ],
+      optimizer: {},
+      budget: {},
+      split: {},
+      cache: {},
+      providers: { agent: { kind: "sim", sim: {} } }
+    }
+    expect(problems(ExperimentConfig, valid)).toEqual([])
+    fc.assert(
+      fc.property(fc.constantFrom(...places), fc.stringMatching(/^zz[a-z]{0,8}$/), (place, key) => {
+        const config = structuredClone(valid) as Record<string, unknown>
+        let node = config
+        for (const k of place) node = (node as Record<string | number, unknown>)[k] as Record<string, unknown>
+        node[key] = 1
+        const found = problems(ExperimentConfig, config)
+        expect(found.map((p) => p.path)).toEqual([[...place, key]])
+        expect(found[0]!.message).toMatch(/^unknown field; /)
+      })
+    )
+  })
+
+  it("an item count is accepted exactly when it is an integer >= 1 (property)", () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.integer({ min: -1000, max: 1000 }), fc.double({ noNaN: true })), (n) => {
+        const found = problems(ExperimentConfig, { ...experiment, testN: n })
+        expect(found.length === 0).toBe(Number.isSafeInteger(n) && n >= 1)
+        for (const p of found) expect(p.path).toEqual(["testN"])
+      })
+    )
+  })
+
   it("a field far from every known one lists the allowed fields", () => {
     expect(described(problems(RunConfig.fields.split, { colour: 1 }))).toEqual([
       "colour: unknown field; allowed here: seed, mode"
