@@ -182,6 +182,8 @@ export const optimizeCommand = Command.make(
   "optimize",
   flags,
   Effect.fn("maspo.optimize")(function* (input) {
+    if (input.skipTest && Option.isSome(input.testN))
+      return yield* new InputError({ source: "--skip-test", message: "cannot be combined with --test-n" })
     const resolved = yield* resolveRunConfig({ ...input, n: Option.none() })
     const run = input.selfOptimized ? selfOptimized(resolved) : resolved
     yield* runOptimization({
