@@ -108,8 +108,8 @@ export const resolveRunConfig = Effect.fn("resolveRunConfig")(function* (flags: 
     override(path, `--set ${path}=${value}`, { value: parseSetValue(value) })
   // A provider given without a kind is a real one when it names a model or an endpoint, else the simulator.
   const providers = (draft.providers ?? {}) as Record<string, Record<string, unknown> | undefined>
-  for (const p of Object.values(providers))
-    if (p && p.kind === undefined)
+  for (const p of typeof providers === "object" && providers !== null ? Object.values(providers) : [])
+    if (typeof p === "object" && p !== null && !Array.isArray(p) && p.kind === undefined)
       p.kind = p.model !== undefined || p.baseUrl !== undefined ? "openai" : "sim"
 
   /** The flag that set a field, else the file and line it is on, else the defaults. */

@@ -425,6 +425,12 @@ describe("run config sources", () => {
     expect(t.message).toContain("did you mean `seed`?")
   })
 
+  it("a --set that replaces a provider by a number is an error, not a crash", async () => {
+    const e = await failure({ ...none, set: Option.some({ "providers.agent": "5" }) })
+    expect(e.source).toBe("--set providers.agent=5")
+    expect(e.message).toContain("providers.agent: expected object")
+  })
+
   it("an unknown task or topology from a flag names the flag", async () => {
     const e = await failure({ ...none, task: Option.some("math5000") })
     expect(`${e.source}: ${e.message}`).toBe("--task: unknown task 'math5000'; did you mean `math500`?")
