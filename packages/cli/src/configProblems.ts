@@ -96,13 +96,16 @@ export const problemsOf = (issue: SchemaIssue.Issue, input: unknown, at: FieldPa
           t._tag === "Literal" && typeof t.literal === "string" ? [t.literal] : []
         )
         const given = valueAt(input, at)
-        if (words.length === issue.ast.types.length && typeof given?.value === "string")
+        if (words.length === issue.ast.types.length && typeof given?.value === "string") {
+          const near = suggestName(given.value, words)
+          const hint = near !== undefined ? `; did you mean \`${near}\`?` : ""
           return [
             {
               path: at,
-              message: `expected one of ${words.join(", ")}, got ${describeValue(given.value)}${unknownNameSuffix(given.value, words).replace(/; known: .*/, "")}`
+              message: `expected one of ${words.join(", ")}, got ${describeValue(given.value)}${hint}`
             }
           ]
+        }
       }
       break
     case "UnexpectedKey": {
