@@ -4,8 +4,8 @@ import { decodeStrict, type FieldPath, problemsError } from "./configProblems.ts
 import { readJsonLocated } from "./output.ts"
 import { systemProblem, taskProblem } from "./registry.ts"
 
-/** A config file may leave out any field; missing ones take the defaults. */
 const fields = RunConfigSchema.fields
+/** A config file may leave out any field; missing ones take the defaults. */
 const PartialRunConfig = Schema.Struct({
   seed: Schema.optional(fields.seed),
   task: Schema.optional(fields.task),
