@@ -363,6 +363,17 @@ describe("experiment checks beyond the schema", () => {
     expect(e.message).toContain("task 'arith' has no topology 'debate'")
   })
 
+  it("a baseline or published numbers under a name that is not a row or column are rejected", () => {
+    expect(fails({ ...experiment, baseline: "sed" }).message).toBe(
+      "baseline: unknown method 'sed'; did you mean `seed`?"
+    )
+    const e = fails({ ...experiment, paper: { maspoo: { arith: 1 }, maspo: { arth: 2, "Avg.": 3 } } })
+    expect(e.message.split("\n")).toEqual([
+      "paper.maspoo: unknown method 'maspoo'; did you mean `maspo`?",
+      "exp.json@paper.maspo.arth: paper.maspo.arth: unknown task 'arth'; did you mean `arith`?"
+    ])
+  })
+
   it("a batch larger than the pool is rejected", () => {
     const e = fails({
       ...experiment,

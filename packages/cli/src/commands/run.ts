@@ -8,7 +8,13 @@ import { cellOptimizerConfig, isCellComplete, runCell } from "../experiment/runC
 import { buildTables } from "../experiment/tables.ts"
 import { METHOD_NAMES } from "../optimization.ts"
 import { readJsonLocated, writeJson } from "../output.ts"
-import { checkFlags, type FieldPath, type Problem, problemsError } from "../configProblems.ts"
+import {
+  checkFlags,
+  type FieldPath,
+  type Problem,
+  problemsError,
+  unknownNameMessage
+} from "../configProblems.ts"
 import { systemProblem, taskProblem } from "../registry.ts"
 
 const flags = {
@@ -91,7 +97,28 @@ export const validateExperiment = (config: ExperimentConfig, where: (path: Field
       const problem = systemProblem(task, topology)
       if (problem !== undefined) problems.push({ path: ["topologies", j], message: problem })
     }
+  if (config.baseline !== undefined && !names.includes(config.baseline))
+    problems.push({ path: ["baseline"], message: unknownNameMessage("method", config.baseline, names) })
+  if (config.paper !== undefined) problems.push(...paperProblems(config.paper, config, ["paper"]))
   return problems.length === 0 ? Effect.void : Effect.fail(problemsError(problems, where))
+}
+
+/** Published numbers under a name that is not a row or a column would never be printed. */
+export const paperProblems = (
+  paper: Readonly<Record<string, Readonly<Record<string, number>>>>,
+  config: ExperimentConfig,
+  at: FieldPath
+): Array<Problem> => {
+  const methods = config.methods.map((m) => m.name)
+  const columns = [...config.tasks, "Avg."]
+  return Object.entries(paper).flatMap(([method, row]) => [
+    ...(methods.includes(method)
+      ? []
+      : [{ path: [...at, method], message: unknownNameMessage("method", method, methods) }]),
+    ...Object.keys(row)
+      .filter((task) => !columns.includes(task))
+      .map((task) => ({ path: [...at, method, task], message: unknownNameMessage("task", task, columns) }))
+  ])
 }
 
 export const runCommand = Command.make(
