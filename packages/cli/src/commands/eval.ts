@@ -23,7 +23,7 @@ const flags = {
   mas: masFlag,
   seed: seedFlag,
   n: Flag.Int("n").pipe(
-    Flag.withDescription("Test items: the first N >= 1 held-out items (default: all)"),
+    Flag.withDescription("Test items: the first N >= 1 held-out items, all of them if fewer (default: all)"),
     Flag.optional
   ),
   concurrency: concurrencyFlag,

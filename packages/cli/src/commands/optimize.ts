@@ -73,7 +73,7 @@ const flags = {
   ),
   testN: optional(
     Flag.Int("test-n"),
-    "Test items of the final evaluation: the first N >= 1 held-out items (default: all)"
+    "Test items of the final evaluation: the first N >= 1 held-out items, all of them if fewer (default: all)"
   ),
   skipTest: Flag.Boolean("skip-test").pipe(
     Flag.withDescription("Skip the final evaluation of seed and optimized prompts on the test items"),
