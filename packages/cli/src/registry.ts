@@ -83,7 +83,8 @@ export const systemNames = (task: string): ReadonlyArray<string> | undefined => 
 export const taskProblem = (task: string): string | undefined =>
   systemNames(task) === undefined ? unknownNameMessage("task", task, TASK_NAMES) : undefined
 
-export const systemProblem = (task: string, system: string): string | undefined => {
+export const systemProblem = (task: string, system: string, optimized = false): string | undefined => {
+  if (optimized && system === SELF_REFINE) return NOT_OPTIMIZABLE
   const known = systemNames(task)
   return known === undefined || known.includes(system)
     ? undefined
@@ -171,8 +172,13 @@ export const openTask = Effect.fn("openTask")(function* (
   } satisfies OpenedTask
 })
 
+/** Self-refine is a runner with no agent prompts to optimize: it can only be evaluated. */
+export const NOT_OPTIMIZABLE = `'${SELF_REFINE}' is a runner of its own with no agent prompts: it can be evaluated (maspo eval, an experiment's \`single\` row), not optimized`
+
 export const lookupTopology = (entry: OpenedTask, name: string): Effect.Effect<TopologySpec, InputError> => {
   const spec = entry.topologies[name]
+  if (spec === undefined && name === SELF_REFINE)
+    return Effect.fail(new InputError({ source: "--mas", message: NOT_OPTIMIZABLE }))
   return spec
     ? Effect.succeed(spec)
     : Effect.fail(

@@ -66,7 +66,11 @@ type Origins = Map<string, string>
 const sameOrNested = (a: string, b: string) => a === b || a.startsWith(`${b}.`) || b.startsWith(`${a}.`)
 
 /** defaults < config file < command-line flags. */
-export const resolveRunConfig = Effect.fn("resolveRunConfig")(function* (flags: RunConfigOverrides) {
+export const resolveRunConfig = Effect.fn("resolveRunConfig")(function* (
+  flags: RunConfigOverrides,
+  /** The run optimizes the topology's prompts (so it must have some). */
+  optimized = false
+) {
   const located = Option.isSome(flags.config)
     ? yield* readJsonLocated(PartialRunConfig)(flags.config.value)
     : undefined
@@ -126,7 +130,7 @@ export const resolveRunConfig = Effect.fn("resolveRunConfig")(function* (flags: 
   // Names are checked here, where it is known whether a flag or the file gave them.
   const task = taskProblem(config.task)
   if (task !== undefined) return yield* problemsError([{ path: ["task"], message: task }], where)
-  const system = systemProblem(config.task, config.topology)
+  const system = systemProblem(config.task, config.topology, optimized)
   if (system !== undefined) return yield* problemsError([{ path: ["topology"], message: system }], where)
   return config
 })

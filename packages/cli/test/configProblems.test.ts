@@ -374,6 +374,22 @@ describe("experiment checks beyond the schema", () => {
     ])
   })
 
+  it("self-refine cannot be optimized, only evaluated", () => {
+    const e = fails({ ...experiment, topologies: ["self-refine"] })
+    expect(e.source).toBe("exp.json@topologies[0]")
+    expect(e.message).toContain("not optimized; methods 'maspo' would optimize it")
+    Effect.runSync(
+      validateExperiment(
+        Schema.decodeUnknownSync(ExperimentConfig)({
+          ...experiment,
+          topologies: ["self-refine"],
+          methods: [{ name: "seed", kind: "seed" }]
+        }),
+        where
+      )
+    )
+  })
+
   it("a batch larger than the pool is rejected", () => {
     const e = fails({
       ...experiment,

@@ -184,7 +184,7 @@ export const optimizeCommand = Command.make(
   Effect.fn("maspo.optimize")(function* (input) {
     if (input.skipTest && Option.isSome(input.testN))
       return yield* new InputError({ source: "--skip-test", message: "cannot be combined with --test-n" })
-    const resolved = yield* resolveRunConfig({ ...input, n: Option.none() })
+    const resolved = yield* resolveRunConfig({ ...input, n: Option.none() }, true)
     const run = input.selfOptimized ? selfOptimized(resolved) : resolved
     yield* runOptimization({
       run,

@@ -15,7 +15,7 @@ import {
   problemsError,
   unknownNameMessage
 } from "../configProblems.ts"
-import { systemProblem, taskProblem } from "../registry.ts"
+import { NOT_OPTIMIZABLE, SELF_REFINE, systemProblem, taskProblem } from "../registry.ts"
 
 const flags = {
   config: Argument.String("config").pipe(Argument.withDescription("Experiment config (JSON)")),
@@ -92,11 +92,18 @@ export const validateExperiment = (config: ExperimentConfig, where: (path: Field
     const problem = taskProblem(task)
     if (problem !== undefined) problems.push({ path: ["tasks", i], message: problem })
   }
-  for (const [j, topology] of config.topologies.entries())
+  for (const [j, topology] of config.topologies.entries()) {
     for (const task of config.tasks) {
       const problem = systemProblem(task, topology)
       if (problem !== undefined) problems.push({ path: ["topologies", j], message: problem })
     }
+    const optimizing = config.methods.filter((m) => !["seed", "single"].includes(m.kind))
+    if (topology === SELF_REFINE && optimizing.length > 0)
+      problems.push({
+        path: ["topologies", j],
+        message: `${NOT_OPTIMIZABLE}; methods ${optimizing.map((m) => `'${m.name}'`).join(", ")} would optimize it`
+      })
+  }
   if (config.baseline !== undefined && !names.includes(config.baseline))
     problems.push({ path: ["baseline"], message: unknownNameMessage("method", config.baseline, names) })
   if (config.paper !== undefined) problems.push(...paperProblems(config.paper, config, ["paper"]))
