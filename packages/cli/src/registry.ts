@@ -26,6 +26,7 @@ import {
 } from "@maspo/benchmarks"
 import { cotTopology, selfConsistencyTopology, vanillaTopology } from "@maspo/baselines"
 import { Effect } from "effect"
+import { unknownNameMessage, unknownNameSuffix } from "./configProblems.ts"
 
 /** Which items a run optimizes on and tests on, recorded in every run's output. */
 export interface SplitRecord {
@@ -61,6 +62,34 @@ const singleAgentTopologies = (kind: TaskKind): Readonly<Record<string, Topology
 export const SELF_REFINE = "self-refine"
 
 export const TASK_NAMES: ReadonlyArray<string> = ["arith", ...DATASET_NAMES]
+
+/**
+ * The systems a task can run (its topologies, the single-agent rows and self-refine), or undefined
+ * for an unknown task: checked when a config is read, before any dataset is opened.
+ */
+export const systemNames = (task: string): ReadonlyArray<string> | undefined => {
+  const kind: TaskKind | undefined =
+    task === "arith"
+      ? "arith"
+      : (DATASET_NAMES as ReadonlyArray<string>).includes(task)
+        ? DATASETS[task as DatasetName].kind
+        : undefined
+  if (kind === undefined) return undefined
+  const topologies = kind === "arith" ? SIM_TOPOLOGIES : topologiesFor(kind as "math" | "choice" | "code")
+  return [...Object.keys(topologies), ...Object.keys(singleAgentTopologies(kind)), SELF_REFINE]
+}
+
+/** Why a task or a system name is not runnable (with the closest known name), or undefined if it is. */
+export const taskProblem = (task: string): string | undefined =>
+  systemNames(task) === undefined ? unknownNameMessage("task", task, TASK_NAMES) : undefined
+
+export const systemProblem = (task: string, system: string, optimized = false): string | undefined => {
+  if (optimized && system === SELF_REFINE) return NOT_OPTIMIZABLE
+  const known = systemNames(task)
+  return known === undefined || known.includes(system)
+    ? undefined
+    : `task '${task}' has no topology '${system}'` + unknownNameSuffix(system, known)
+}
 
 const taskFor = (name: DatasetName): Task => {
   switch (DATASETS[name].kind) {
@@ -143,8 +172,13 @@ export const openTask = Effect.fn("openTask")(function* (
   } satisfies OpenedTask
 })
 
+/** Self-refine is a runner with no agent prompts to optimize: it can only be evaluated. */
+export const NOT_OPTIMIZABLE = `'${SELF_REFINE}' is a runner of its own with no agent prompts: it can be evaluated (maspo eval, an experiment's \`single\` row), not optimized`
+
 export const lookupTopology = (entry: OpenedTask, name: string): Effect.Effect<TopologySpec, InputError> => {
   const spec = entry.topologies[name]
+  if (spec === undefined && name === SELF_REFINE)
+    return Effect.fail(new InputError({ source: "--mas", message: NOT_OPTIMIZABLE }))
   return spec
     ? Effect.succeed(spec)
     : Effect.fail(

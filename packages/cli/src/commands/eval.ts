@@ -1,4 +1,4 @@
-import { formatBudget, formatPercent, PromptSet } from "@maspo/core"
+import { formatBudget, formatPercent, NonNegativeInt, PromptSet } from "@maspo/core"
 import { Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import {
@@ -11,6 +11,7 @@ import {
   seedFlag,
   taskFlag
 } from "../flags.ts"
+import { checkFlags } from "../configProblems.ts"
 import { readJsonAs, writeJson, writeJsonl } from "../output.ts"
 import { evaluateFixed } from "../fixedEvaluation.ts"
 import { describeSplit } from "../registry.ts"
@@ -22,7 +23,7 @@ const flags = {
   mas: masFlag,
   seed: seedFlag,
   n: Flag.Int("n").pipe(
-    Flag.withDescription("Number of test items (default 100; all with --n 0)"),
+    Flag.withDescription("Test items: the first N >= 1 held-out items, all of them if fewer (default: all)"),
     Flag.optional
   ),
   concurrency: concurrencyFlag,
@@ -43,6 +44,7 @@ export const evalCommand = Command.make(
   "eval",
   flags,
   Effect.fn("maspo.eval")(function* (input) {
+    yield* checkFlags([["--refine-rounds", NonNegativeInt, input.refineRounds]])
     const config = yield* resolveRunConfig(input)
     const out = Option.getOrElse(
       input.out,

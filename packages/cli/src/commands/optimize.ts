@@ -1,12 +1,15 @@
 import {
   ABLATIONS,
   InputError,
+  LevelWeights,
   maspoDefaults,
   OptimizerConfig,
   paperDefaults,
+  PositiveInt,
   type RunConfig
 } from "@maspo/core"
-import { Effect, Option } from "effect"
+import { Effect, Option, Schema } from "effect"
+import { checkFlags } from "../configProblems.ts"
 import { Command, Flag } from "effect/cli"
 import {
   concurrencyFlag,
@@ -68,9 +71,13 @@ const flags = {
     Flag.Int("lookahead-depth"),
     "Successor levels compared by the lookahead (paper: 1)"
   ),
-  testN: Flag.Int("test-n").pipe(
-    Flag.withDescription("Test items for the final evaluation (0 = skip)"),
-    Flag.withDefault(200)
+  testN: optional(
+    Flag.Int("test-n"),
+    "Test items of the final evaluation: the first N >= 1 held-out items, all of them if fewer (default: all)"
+  ),
+  skipTest: Flag.Boolean("skip-test").pipe(
+    Flag.withDescription("Skip the final evaluation of seed and optimized prompts on the test items"),
+    Flag.withDefault(false)
   ),
   resume: Flag.Boolean("resume").pipe(
     Flag.withDescription("Continue from the checkpoint in --out"),
@@ -114,20 +121,36 @@ export const selfOptimized = (run: RunConfig): RunConfig => {
 
 type Input = { readonly [K in keyof typeof flags]: (typeof flags)[K] extends Flag.Flag<infer A> ? A : never }
 
-const parseWeights = (text: string) => {
-  const parts = text.split(",").map((s) => Number(s.trim()))
-  return parts.length === 3 && parts.every((x) => Number.isFinite(x) && x >= 0)
-    ? Effect.succeed({ local: parts[0]!, lookahead: parts[1]!, global: parts[2]! })
+/** `a,b,c`: three non-negative numbers, not all zero (the same check as a config's `weights`). */
+export const parseWeights = (text: string) => {
+  const parts = text.split(",").map((s) => (s.trim() === "" ? Number.NaN : Number(s.trim())))
+  const weights = { local: parts[0]!, lookahead: parts[1]!, global: parts[2]! }
+  return parts.length === 3 && Schema.is(LevelWeights)(weights)
+    ? Effect.succeed(weights)
     : Effect.fail(
         new InputError({
           source: "--weights",
-          message: `expected three non-negative numbers a,b,c, got '${text}'`
+          message: `expected three non-negative numbers a,b,c, not all zero, got '${text}'`
         })
       )
 }
 
 /** preset < ablation < individual flags. */
 export const resolveOptimizerConfig = Effect.fn("resolveOptimizerConfig")(function* (input: Input) {
+  const fields = OptimizerConfig.fields
+  yield* checkFlags([
+    ["--beam", fields.beamWidth, input.beam],
+    ["--children", fields.childrenPerParent, input.children],
+    ["--steps", fields.stepsPerVisit, input.steps],
+    ["--rounds", fields.rounds, input.rounds],
+    ["--batch", fields.batchSize, input.batch],
+    ["--pool", fields.poolSize, input.pool],
+    ["--kmis", fields.misalignmentCases, input.kmis],
+    ["--lookahead-depth", fields.lookaheadDepth, input.lookaheadDepth],
+    ["--max-calls", PositiveInt, input.maxCalls],
+    ["--max-tokens", PositiveInt, input.maxTokens],
+    ["--test-n", PositiveInt, input.testN]
+  ])
   let c: OptimizerConfig = input.preset === "paper" ? paperDefaults : maspoDefaults
   if (Option.isSome(input.ablation)) c = ABLATIONS[input.ablation.value]!(c)
   const set = <K extends keyof OptimizerConfig>(key: K, o: Option.Option<OptimizerConfig[K]>) => {
@@ -159,7 +182,9 @@ export const optimizeCommand = Command.make(
   "optimize",
   flags,
   Effect.fn("maspo.optimize")(function* (input) {
-    const resolved = yield* resolveRunConfig({ ...input, n: Option.none() })
+    if (input.skipTest && Option.isSome(input.testN))
+      return yield* new InputError({ source: "--skip-test", message: "cannot be combined with --test-n" })
+    const resolved = yield* resolveRunConfig({ ...input, n: Option.none() }, true)
     const run = input.selfOptimized ? selfOptimized(resolved) : resolved
     yield* runOptimization({
       run,
@@ -175,7 +200,7 @@ export const optimizeCommand = Command.make(
         () => `.maspo/runs/optimize-${run.task}-${run.topology}-seed${run.seed}`
       ),
       resume: input.resume,
-      testN: input.testN,
+      test: input.skipTest ? "skip" : Option.getOrUndefined(input.testN),
       verbose: true
     })
   })

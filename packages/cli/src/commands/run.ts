@@ -1,13 +1,21 @@
 import { exportCache, importCache, replaySnapshot } from "@maspo/core/cache"
-import { InputError, totalTally } from "@maspo/core"
+import { InputError, PositiveInt, totalTally } from "@maspo/core"
 import { Clock, Console, Effect, FileSystem, Option, Ref } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { type Cell, cellLabel, ExperimentConfig, planCells } from "../experiment/config.ts"
 import { cellWorkers } from "../experiment/cellWorkers.ts"
-import { isCellComplete, runCell } from "../experiment/runCell.ts"
+import { cellOptimizerConfig, isCellComplete, runCell } from "../experiment/runCell.ts"
 import { buildTables, describeLeftOut } from "../experiment/tables.ts"
 import { METHOD_NAMES } from "../optimization.ts"
-import { readJsonAs, writeJson } from "../output.ts"
+import { readJsonLocated, writeJson } from "../output.ts"
+import {
+  checkFlags,
+  type FieldPath,
+  type Problem,
+  problemsError,
+  unknownNameMessage
+} from "../configProblems.ts"
+import { NOT_OPTIMIZABLE, SELF_REFINE, systemProblem, taskProblem } from "../registry.ts"
 
 const flags = {
   config: Argument.String("config").pipe(Argument.withDescription("Experiment config (JSON)")),
@@ -42,26 +50,82 @@ const formatDuration = (ms: number) => {
       : `${s}s`
 }
 
-export const validateExperiment = (config: ExperimentConfig, source: string) => {
-  const problems: Array<string> = []
+/**
+ * What a schema cannot say about an experiment: unique method names and seeds, each method's
+ * required fields, and tasks and topologies that exist. `where` names the file and line of a field.
+ */
+export const validateExperiment = (config: ExperimentConfig, where: (path: FieldPath) => string) => {
+  const problems: Array<Problem> = []
   const names = config.methods.map((m) => m.name)
   for (const [i, n] of names.entries())
-    if (names.indexOf(n) !== i) problems.push(`method name '${n}' is used twice`)
-  for (const m of config.methods) {
+    if (names.indexOf(n) !== i)
+      problems.push({ path: ["methods", i, "name"], message: `method name '${n}' is used twice` })
+  for (const [i, m] of config.methods.entries()) {
     if (m.kind === "single" && m.system === undefined)
-      problems.push(`method '${m.name}': kind 'single' needs a 'system'`)
+      problems.push({ path: ["methods", i], message: `method '${m.name}': kind 'single' needs a 'system'` })
     if (
       !["seed", "single", "transfer"].includes(m.kind) &&
       !(METHOD_NAMES as ReadonlyArray<string>).includes(m.kind)
     )
-      problems.push(`method '${m.name}': kind '${m.kind}' is not available in this build`)
+      problems.push({
+        path: ["methods", i, "kind"],
+        message: `method '${m.name}': kind '${m.kind}' is not available in this build`
+      })
+    const search = cellOptimizerConfig(config, { task: "", topology: "", method: m, seed: 0 })
+    if (m.kind === "maspo" && search.batchSize > search.poolSize)
+      problems.push({
+        path: ["methods", i, ...(m.optimizer?.batchSize !== undefined ? ["optimizer", "batchSize"] : [])],
+        message: `method '${m.name}': batch size ${search.batchSize} exceeds the pool size ${search.poolSize}`
+      })
     if (m.kind === "transfer" && !config.methods.some((x) => x.name === m.from && x.kind !== "transfer"))
-      problems.push(`method '${m.name}': transfer needs 'from' naming a non-transfer method`)
+      problems.push({
+        path: ["methods", i, "from"],
+        message: `method '${m.name}': transfer needs 'from' naming a non-transfer method`
+      })
   }
-  if (config.seeds.length === 0) problems.push("seeds: at least one seed is needed")
-  return problems.length === 0
-    ? Effect.void
-    : Effect.fail(new InputError({ source, message: problems.join("; ") }))
+  if (config.seeds.length === 0) problems.push({ path: ["seeds"], message: "at least one seed is needed" })
+  // Two cells with one seed would share a folder and race.
+  for (const [i, s] of config.seeds.entries())
+    if (config.seeds.indexOf(s) !== i)
+      problems.push({ path: ["seeds", i], message: `seed ${s} is listed twice` })
+  for (const [i, task] of config.tasks.entries()) {
+    const problem = taskProblem(task)
+    if (problem !== undefined) problems.push({ path: ["tasks", i], message: problem })
+  }
+  for (const [j, topology] of config.topologies.entries()) {
+    for (const task of config.tasks) {
+      const problem = systemProblem(task, topology)
+      if (problem !== undefined) problems.push({ path: ["topologies", j], message: problem })
+    }
+    const optimizing = config.methods.filter((m) => !["seed", "single"].includes(m.kind))
+    if (topology === SELF_REFINE && optimizing.length > 0)
+      problems.push({
+        path: ["topologies", j],
+        message: `${NOT_OPTIMIZABLE}; methods ${optimizing.map((m) => `'${m.name}'`).join(", ")} would optimize it`
+      })
+  }
+  if (config.baseline !== undefined && !names.includes(config.baseline))
+    problems.push({ path: ["baseline"], message: unknownNameMessage("method", config.baseline, names) })
+  if (config.paper !== undefined) problems.push(...paperProblems(config.paper, config, ["paper"]))
+  return problems.length === 0 ? Effect.void : Effect.fail(problemsError(problems, where))
+}
+
+/** Published numbers under a name that is not a row or a column would never be printed. */
+export const paperProblems = (
+  paper: Readonly<Record<string, Readonly<Record<string, number>>>>,
+  config: ExperimentConfig,
+  at: FieldPath
+): Array<Problem> => {
+  const methods = config.methods.map((m) => m.name)
+  const columns = [...config.tasks, "Avg."]
+  return Object.entries(paper).flatMap(([method, row]) => [
+    ...(methods.includes(method)
+      ? []
+      : [{ path: [...at, method], message: unknownNameMessage("method", method, methods) }]),
+    ...Object.keys(row)
+      .filter((task) => !columns.includes(task))
+      .map((task) => ({ path: [...at, method, task], message: unknownNameMessage("task", task, columns) }))
+  ])
 }
 
 export const runCommand = Command.make(
@@ -69,8 +133,12 @@ export const runCommand = Command.make(
   flags,
   Effect.fn("maspo.run")(function* (input) {
     const fs = yield* FileSystem.FileSystem
-    const config = yield* readJsonAs(ExperimentConfig)(input.config)
-    yield* validateExperiment(config, input.config)
+    yield* checkFlags([
+      ["--concurrency", PositiveInt, input.concurrency],
+      ["--jobs", PositiveInt, input.jobs]
+    ])
+    const { value: config, where } = yield* readJsonLocated(ExperimentConfig)(input.config)
+    yield* validateExperiment(config, where)
     const out = Option.getOrElse(input.out, () => config.out)
     const exported = `${config.out}/cache.jsonl.gz`
     let cache = {

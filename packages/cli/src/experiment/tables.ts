@@ -57,8 +57,8 @@ const withoutCacheSplit = (report: BudgetReport): BudgetReport => {
 export const readCell = Effect.fn("readCell")(function* (out: string, cell: Cell) {
   const fs = yield* FileSystem.FileSystem
   const dir = cellDir(out, cell)
-  const test = yield* readJsonAs(TestFile)(`${dir}/test.json`)
-  const manifest = yield* readJsonAs(ManifestBudget)(`${dir}/manifest.json`)
+  const test = yield* readJsonAs(TestFile, { excess: "ignore" })(`${dir}/test.json`)
+  const manifest = yield* readJsonAs(ManifestBudget, { excess: "ignore" })(`${dir}/manifest.json`)
   const stepsFile = `${dir}/steps.jsonl`
   const steps = (yield* fs.exists(stepsFile))
     ? (yield* fs.readFileString(stepsFile))
