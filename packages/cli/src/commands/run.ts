@@ -17,7 +17,7 @@ const flags = {
   ),
   replay: Flag.Boolean("replay").pipe(
     Flag.withDescription(
-      "Recompute every cell from the experiment's exported cache (<out>/cache.jsonl.gz) with no live call; a missing answer is an error"
+      "Recompute every cell from the exported cache of the output directory (<out>/cache.jsonl.gz; with --out DIR, DIR's) with no live call; a missing answer is an error"
     ),
     Flag.withDefault(false)
   ),
@@ -72,14 +72,20 @@ export const runCommand = Command.make(
     const config = yield* readJsonAs(ExperimentConfig)(input.config)
     yield* validateExperiment(config, input.config)
     const out = Option.getOrElse(input.out, () => config.out)
-    const exported = `${config.out}/cache.jsonl.gz`
+    // The export read, seeded from and written is the output directory's: with --out, DIR's, never
+    // the config's (a replay into a scratch directory must not read another experiment's cache).
+    const exported = `${out}/cache.jsonl.gz`
     let cache = {
       path: config.cache?.path ?? `${out}/cache.sqlite`,
       mode: config.cache?.mode ?? "read-write"
     }
     if (input.replay) {
       if (!(yield* fs.exists(exported)))
-        return yield* new InputError({ source: exported, message: "no exported cache to replay from" })
+        return yield* new InputError({
+          source: exported,
+          message:
+            "no exported cache to replay from (a replay reads the output directory's export: copy the experiment's cache.jsonl.gz there)"
+        })
       // Replayed straight from the export: its answers are held in memory, with no SQLite file in
       // between (see `replaySnapshot`).
       if (input.jobs > 1) {
@@ -153,8 +159,8 @@ export const runCommand = Command.make(
       { concurrency }
     )
     if (todo.length > 0 && !input.replay && cache.mode !== "off" && cache.mode !== "replay") {
-      const { written } = yield* exportCache(cache.path, `${out}/cache.jsonl.gz`)
-      yield* Console.log(`cache: ${written} calls exported to ${out}/cache.jsonl.gz`)
+      const { written } = yield* exportCache(cache.path, exported)
+      yield* Console.log(`cache: ${written} calls exported to ${exported}`)
     }
     const files = yield* buildTables(config, out)
     yield* Console.log(`tables and plots:\n${files.map((f) => `  ${f}`).join("\n")}`)
@@ -166,7 +172,8 @@ export const runCommand = Command.make(
   Command.withExamples([
     { command: "maspo run results/sim-table.json", description: "The bundled simulator experiment" },
     {
-      command: "maspo run results/sim-table.json --replay --out /tmp/check",
+      command:
+        "mkdir -p /tmp/check && cp results/sim/cache.jsonl.gz /tmp/check/ && maspo run results/sim-table.json --replay --out /tmp/check",
       description: "Regenerate it from the committed cache, with no live call"
     }
   ])
