@@ -12,7 +12,10 @@ import {
 import { writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { runCli } from "./cliProcess.ts"
+import { cacheKey, cacheKeyInput } from "@maspo/core/cache"
+import { spawn } from "node:child_process"
+import { gunzipSync, gzipSync } from "node:zlib"
+import { cliArgv, runCli } from "./cliProcess.ts"
 
 /** `maspo run` and its cache export: which export a run with `--out DIR` reads, seeds from and writes. */
 
@@ -111,4 +114,83 @@ describe("maspo run --out DIR and the cache export", () => {
     expect(e.code).toBe(1)
     expect(e.stderr).toContain(`${empty}/cache.jsonl.gz`)
   }, 240_000)
+
+  it("a run killed while it loads the export restarts, imports it again and makes no live call", async () => {
+    const original = join(work, "kill-original")
+    const config = join(work, "kill.json")
+    writeFileSync(config, JSON.stringify(tinyExperiment(original)))
+    const a = await runCli(["run", config], { cwd: work })
+    expect(a.code).toBe(0)
+    const expected = tablesOf(original)
+
+    // The run's export plus many unrelated valid entries, so that loading it takes long enough to be
+    // killed in the middle (the order of lines does not matter to an import).
+    const real = gunzipSync(readFileSync(join(original, "cache.jsonl.gz")))
+      .toString("utf8")
+      .trimEnd()
+      .split("\n")
+    const filler = Array.from({ length: 60_000 }, (_, i) => {
+      const request = cacheKeyInput("sim", {
+        model: "filler",
+        messages: [{ role: "user", content: `filler question ${i}` }],
+        temperature: 0,
+        maxTokens: 16,
+        seed: 0,
+        sampleIndex: 0
+      })
+      return JSON.stringify({
+        key: cacheKey(request),
+        provider: "sim",
+        model: "filler",
+        request,
+        text: `filler answer ${i}`,
+        usage: { promptTokens: 3, completionTokens: 3 }
+      })
+    })
+    const out = join(work, "kill")
+    mkdirSync(out)
+    writeFileSync(join(out, "cache.jsonl.gz"), gzipSync(`${[...filler, ...real].join("\n")}\n`))
+
+    const partials = () => readdirSync(out).filter((f) => /^cache\.sqlite\.importing-\d+$/.test(f))
+    const killed = await new Promise<{ sawPartial: boolean; signal: NodeJS.Signals | null }>((resolve) => {
+      const child = spawn(process.execPath, cliArgv(["run", config, "--out", out]), {
+        cwd: work,
+        stdio: "ignore"
+      })
+      let sawPartial = false
+      const timer = setInterval(() => {
+        if (!sawPartial && partials().length > 0) {
+          sawPartial = true
+          child.kill("SIGKILL")
+        }
+      }, 5)
+      child.on("exit", (_code, signal) => {
+        clearInterval(timer)
+        resolve({ sawPartial, signal })
+      })
+    })
+    expect(killed).toEqual({ sawPartial: true, signal: "SIGKILL" })
+    // The cache file itself was never created half-filled: only the partial file is there.
+    expect(existsSync(join(out, "cache.sqlite"))).toBe(false)
+    expect(partials().length).toBe(1)
+
+    const b = await runCli(["run", config, "--out", out], { cwd: work })
+    expect(b.stderr).toBe("")
+    expect(b.code).toBe(0)
+    expect(b.stdout).toContain("cache: removed 1 interrupted import(s)")
+    expect(b.stdout).toContain(
+      `cache: ${filler.length + real.length} calls loaded from ${out}/cache.jsonl.gz`
+    )
+    expect(b.stdout).toMatch(/cache hits 100\.0%/)
+    const calls = manifestCalls(out)
+    expect(calls.live).toBe(0)
+    expect(calls.hits).toBeGreaterThan(0)
+    expect(tablesOf(out)).toEqual(expected)
+    expect(partials()).toEqual([])
+
+    // Run again in place: the cache holds the export it wrote, so nothing is imported.
+    const c = await runCli(["run", config, "--out", out], { cwd: work })
+    expect(c.code).toBe(0)
+    expect(c.stdout).not.toContain("calls loaded")
+  }, 300_000)
 })

@@ -26,6 +26,8 @@ const importCommand = Command.make(
   { cache: cacheFlag, file: Argument.String("file").pipe(Argument.withDescription("A .jsonl.gz export")) },
   Effect.fn("maspo.cache.import")(function* (input) {
     const counts = yield* importCache(input.file, input.cache)
+    if (counts.discarded > 0)
+      yield* Console.log(`removed ${counts.discarded} interrupted import(s) into ${input.cache}`)
     yield* Console.log(
       `read ${counts.read} entries from ${input.file}: ${counts.inserted} added to ${input.cache}, ${counts.skipped} already there`
     )

@@ -1,4 +1,4 @@
-import { exportCache, importCache, replaySnapshot } from "@maspo/core/cache"
+import { exportCache, importCache, isImported, replaySnapshot } from "@maspo/core/cache"
 import { InputError, totalTally } from "@maspo/core"
 import { Clock, Console, Effect, FileSystem, Option, Ref } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
@@ -98,16 +98,19 @@ export const runCommand = Command.make(
       cache = { path: exported, mode: "replay" }
     }
     // A fresh checkout has the published export but not the SQLite file: seed the cache from it, so
-    // reruns are served from it and the export written at the end stays a superset.
-    if (
-      !input.replay &&
-      cache.mode !== "off" &&
-      (yield* fs.exists(exported)) &&
-      !(yield* fs.exists(cache.path))
-    ) {
-      yield* fs.makeDirectory(out, { recursive: true })
-      const counts = yield* importCache(exported, cache.path)
-      yield* Console.log(`cache: ${counts.inserted} calls loaded from ${exported}`)
+    // reruns are served from it and the export written at the end stays a superset. A cache that
+    // exists but does not hold all of the export (an import killed by an older build) is completed.
+    if (!input.replay && cache.mode !== "off" && (yield* fs.exists(exported))) {
+      if (!(yield* isImported(exported, cache.path))) {
+        yield* fs.makeDirectory(out, { recursive: true })
+        const counts = yield* importCache(exported, cache.path)
+        if (counts.discarded > 0)
+          yield* Console.log(`cache: removed ${counts.discarded} interrupted import(s) into ${cache.path}`)
+        yield* Console.log(
+          `cache: ${counts.inserted} calls loaded from ${exported}` +
+            (counts.skipped > 0 ? ` (${counts.skipped} already in ${cache.path})` : "")
+        )
+      }
     }
     yield* writeJson(`${out}/experiment.json`, config)
 

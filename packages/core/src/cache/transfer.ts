@@ -1,4 +1,6 @@
+import type Database from "better-sqlite3"
 import { Effect, type Exit, Schema } from "effect"
+import { createHash } from "node:crypto"
 import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from "node:fs"
 import { dirname } from "node:path"
 import { createInterface } from "node:readline"
@@ -16,6 +18,13 @@ import {
   type StoredAnswer
 } from "./CallStore.ts"
 import { cacheKey, CacheKeyInput } from "./key.ts"
+import {
+  installImported,
+  partialImportPath,
+  removeInterruptedImports,
+  removeOrphanSideFiles,
+  removeWithSideFiles
+} from "./partialImport.ts"
 
 /** One line of an export file (gzip-compressed JSONL, sorted by key, canonical JSON per line). */
 export const ExportLine = Schema.Struct({
@@ -35,6 +44,8 @@ export interface ImportCounts {
   readonly inserted: number
   /** Entries whose key the store already had (the stored answer is kept). */
   readonly skipped: number
+  /** Partial files of earlier imports into the same cache that were killed, removed first. */
+  readonly discarded: number
 }
 
 const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e))
@@ -85,6 +96,9 @@ export const exportCache = (
           }
         }
         await pipeline(Readable.from(lines()), createGzip(), createWriteStream(tmp))
+        // The store holds every entry of what it exported: a run seeding it from this file later
+        // has nothing to import (see `isImported`).
+        markImported(db, await fileSha256(tmp), outFile)
         renameSync(tmp, outFile)
         return { written }
       } catch (e) {
@@ -223,12 +237,67 @@ const readingExport = <A, E>(
     catch: (e) => (e instanceof BadLine ? e.error : other(errorMessage(e)))
   })
 
+/** The sha256 of an export file's bytes: what a store records once it holds all of that file. */
+const fileSha256 = (file: string): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const hash = createHash("sha256")
+    createReadStream(file)
+      .on("data", (chunk) => hash.update(chunk))
+      .on("error", reject)
+      .on("end", () => resolve(hash.digest("hex")))
+  })
+
+/** The meta row saying that a store holds every entry of the export whose bytes hash to `sha256`. */
+const importedMarker = (sha256: string) => `imported:${sha256}`
+
+const markImported = (db: Database.Database, sha256: string, file: string) =>
+  db
+    .prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)")
+    .run(importedMarker(sha256), JSON.stringify({ file, at: new Date().toISOString() }))
+
 /**
- * Imports an export file into the cache at `dbPath` (created if missing). Every line is decoded with
- * Schema and its key checked against the request; the file is read in one pass inside one
- * transaction, rolled back at the first bad or altered line (an `InputError` whose source is
- * `file:line`), so such a file imports nothing. Entries are inserted with INSERT OR IGNORE: answers
- * already in the store are kept.
+ * Inserts every entry of `inFile` into the store at `dbPath` inside one transaction, with the marker
+ * that the store now holds the whole file: all of it is committed, or (killed, or a bad line) none.
+ */
+const importInto = async (
+  inFile: string,
+  dbPath: string,
+  sha256: string
+): Promise<{ read: number; inserted: number }> => {
+  const db = openDatabaseUnsafe(dbPath)
+  try {
+    const insert = db.prepare(INSERT_OR_IGNORE_SQL)
+    let inserted = 0
+    // BEGIN IMMEDIATE takes the write lock now, so the import cannot deadlock with a writer that
+    // started meanwhile; nothing else uses this connection while the file streams in.
+    db.exec("BEGIN IMMEDIATE")
+    try {
+      const read = await readEntries(inFile, parseLine, (entries) => {
+        for (const e of entries) inserted += insert.run(rowParams(e.key, e.request, e.text, e.usage)).changes
+      })
+      markImported(db, sha256, inFile)
+      db.exec("COMMIT")
+      return { read, inserted }
+    } catch (e) {
+      if (db.inTransaction) db.exec("ROLLBACK")
+      throw e
+    }
+  } finally {
+    db.close()
+  }
+}
+
+/**
+ * Imports an export file into the cache at `dbPath`. Every line is decoded with Schema and its key
+ * checked against the request; the file is read in one pass inside one transaction, rolled back at
+ * the first bad or altered line (an `InputError` whose source is `file:line`), so such a file imports
+ * nothing. Entries are inserted with INSERT OR IGNORE: answers already in the store are kept, and
+ * importing again only adds what is missing.
+ *
+ * All or nothing, even when killed: a missing `dbPath` is built under a temporary name beside it
+ * (`partialImportPath`), completed, folded out of WAL mode and only then put in place, so a cache
+ * file never exists half-filled. What an earlier killed import left behind is removed first
+ * (counted in `discarded`). The store records that it holds the whole file (see `isImported`).
  */
 export const importCache = (
   inFile: string,
@@ -237,30 +306,57 @@ export const importCache = (
   readingExport(
     inFile,
     async () => {
-      const db = openDatabaseUnsafe(dbPath)
+      const discarded = removeInterruptedImports(dbPath)
+      const sha256 = await fileSha256(inFile)
+      const done = ({ read, inserted }: { read: number; inserted: number }): ImportCounts => ({
+        read,
+        inserted,
+        skipped: read - inserted,
+        discarded
+      })
+      if (existsSync(dbPath)) return done(await importInto(inFile, dbPath, sha256))
+      removeOrphanSideFiles(dbPath)
+      const built = partialImportPath(dbPath)
       try {
-        const insert = db.prepare(INSERT_OR_IGNORE_SQL)
-        let inserted = 0
-        // BEGIN IMMEDIATE takes the write lock now, so the import cannot deadlock with a writer that
-        // started meanwhile; nothing else uses this connection while the file streams in.
-        db.exec("BEGIN IMMEDIATE")
+        removeWithSideFiles(built)
+        const counts = await importInto(inFile, built, sha256)
+        // One self-contained file: the WAL is checkpointed into it and deleted.
+        const db = openDatabaseUnsafe(built, { mustExist: true })
         try {
-          const read = await readEntries(inFile, parseLine, (entries) => {
-            for (const e of entries)
-              inserted += insert.run(rowParams(e.key, e.request, e.text, e.usage)).changes
-          })
-          db.exec("COMMIT")
-          return { read, inserted, skipped: read - inserted }
-        } catch (e) {
-          if (db.inTransaction) db.exec("ROLLBACK")
-          throw e
+          db.pragma("journal_mode = DELETE")
+        } finally {
+          db.close()
         }
+        if (installImported(built, dbPath)) return done(counts)
+        // Another process created the cache meanwhile: add the entries to its file instead.
+        return done(await importInto(inFile, dbPath, sha256))
       } finally {
-        db.close()
+        removeWithSideFiles(built)
       }
     },
     (message) => new CacheError({ path: dbPath, message: `import from ${inFile} failed: ${message}` })
   )
+
+/**
+ * True when the cache at `dbPath` holds every entry of the export `inFile` as it is now: an import
+ * of these exact bytes was committed into it, or the export was written from it. False for a missing
+ * cache, and for one an import into was interrupted before this marker existed (which a new import
+ * completes).
+ */
+export const isImported = (inFile: string, dbPath: string): Effect.Effect<boolean, CacheError> =>
+  Effect.tryPromise({
+    try: async () => {
+      if (!existsSync(dbPath) || !existsSync(inFile)) return false
+      const sha256 = await fileSha256(inFile)
+      const db = openDatabaseUnsafe(dbPath, { mustExist: true })
+      try {
+        return db.prepare("SELECT 1 FROM meta WHERE key = ?").get(importedMarker(sha256)) !== undefined
+      } finally {
+        db.close()
+      }
+    },
+    catch: (e) => new CacheError({ path: dbPath, message: `cannot read call cache: ${errorMessage(e)}` })
+  })
 
 /**
  * Every answer of an export file, by key, for replaying straight from a published export without
