@@ -128,6 +128,7 @@ describe("exportCache / importCache", () => {
                   read: entries.length,
                   inserted: entries.length,
                   skipped: 0,
+                  withheld: 0,
                   discarded: 0
                 })
                 const { store, n } = yield* contents(join(dir, "c", "c.sqlite"))
@@ -145,6 +146,7 @@ describe("exportCache / importCache", () => {
                   read: entries.length,
                   inserted: 0,
                   skipped: entries.length,
+                  withheld: 0,
                   discarded: 0
                 })
                 yield* exportCache(join(dir, "c", "c.sqlite"), join(dir, "out", "c.jsonl.gz"))
@@ -296,7 +298,7 @@ describe("exportCache / importCache", () => {
       const first = sample[0]!
       yield* fill(join(dir, "b.sqlite"), [{ ...first, text: "mine" }])
       const counts = yield* importCache(join(dir, "a.jsonl.gz"), join(dir, "b.sqlite"))
-      assert.deepStrictEqual(counts, { read: 4, inserted: 3, skipped: 1, discarded: 0 })
+      assert.deepStrictEqual(counts, { read: 4, inserted: 3, skipped: 1, withheld: 0, discarded: 0 })
       const { store, n } = yield* contents(join(dir, "b.sqlite"))
       assert.strictEqual(n, 4)
       assert.strictEqual((yield* store.get(cacheKey(first.input)))?.text, "mine")
@@ -323,7 +325,7 @@ describe("exportCache / importCache", () => {
       })
       assert.isFalse(yield* isImported(join(dir, "a.jsonl.gz"), target))
       const counts = yield* importCache(join(dir, "a.jsonl.gz"), target)
-      assert.deepStrictEqual(counts, { read: 4, inserted: 4, skipped: 0, discarded: 1 })
+      assert.deepStrictEqual(counts, { read: 4, inserted: 4, skipped: 0, withheld: 0, discarded: 1 })
       // One self-contained file, nothing beside it.
       assert.deepStrictEqual(readdirSync(join(dir, "new")), ["calls.sqlite"])
       assert.isTrue(yield* isImported(join(dir, "a.jsonl.gz"), target))
@@ -351,7 +353,7 @@ describe("exportCache / importCache", () => {
       yield* fill(partial, sample.slice(0, 1))
       assert.isFalse(yield* isImported(join(dir, "a.jsonl.gz"), partial))
       const counts = yield* importCache(join(dir, "a.jsonl.gz"), partial)
-      assert.deepStrictEqual(counts, { read: 4, inserted: 3, skipped: 1, discarded: 0 })
+      assert.deepStrictEqual(counts, { read: 4, inserted: 3, skipped: 1, withheld: 0, discarded: 0 })
       assert.isTrue(yield* isImported(join(dir, "a.jsonl.gz"), partial))
       // Another export (other bytes) is not taken for this one.
       yield* fill(join(dir, "a.sqlite"), [{ ...sample[0]!, input: { ...sample[0]!.input, seed: 9 } }])
