@@ -125,5 +125,9 @@ export const languageModelLayer = (config: RunConfig, simulator?: RoleClients) =
     Effect.flatMap(clientsFor(config, simulator), (clients) =>
       LanguageModel.make(clients, roleDefaultsFor(config))
     )
-  ).pipe(Layer.provide(CallCache.layer(cache.path, cache.mode)), Layer.provideMerge(Budget.layer))
+  ).pipe(
+    // The task is recorded in the store, so an export for publishing knows it holds, e.g., GPQA calls.
+    Layer.provide(CallCache.layer(cache.path, cache.mode, { datasets: [config.task] })),
+    Layer.provideMerge(Budget.layer)
+  )
 }

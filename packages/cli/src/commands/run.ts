@@ -8,6 +8,7 @@ import { isCellComplete, runCell } from "../experiment/runCell.ts"
 import { buildTables } from "../experiment/tables.ts"
 import { METHOD_NAMES } from "../optimization.ts"
 import { readJsonAs, writeJson } from "../output.ts"
+import { describeWithholding, withholdingFor } from "../publishing.ts"
 
 const flags = {
   config: Argument.String("config").pipe(Argument.withDescription("Experiment config (JSON)")),
@@ -162,8 +163,15 @@ export const runCommand = Command.make(
       { concurrency }
     )
     if (todo.length > 0 && !input.replay && cache.mode !== "off" && cache.mode !== "replay") {
-      const { written } = yield* exportCache(cache.path, exported)
-      yield* Console.log(`cache: ${written} calls exported to ${exported}`)
+      // The export is what gets published beside the tables: it withholds protected questions.
+      const { withhold, notes } = yield* withholdingFor(cache.path, config.dataDir, config.tasks)
+      const counts = yield* exportCache(cache.path, exported, { withhold })
+      yield* Console.log(
+        [
+          `cache: ${counts.written} calls exported to ${exported}`,
+          ...describeWithholding(counts, notes)
+        ].join("\n")
+      )
     }
     const files = yield* buildTables(config, out)
     yield* Console.log(`tables and plots:\n${files.map((f) => `  ${f}`).join("\n")}`)
