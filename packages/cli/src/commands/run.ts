@@ -109,7 +109,8 @@ export const runCommand = Command.make(
           yield* Console.log(`cache: removed ${counts.discarded} interrupted import(s) into ${cache.path}`)
         yield* Console.log(
           `cache: ${counts.inserted} calls loaded from ${exported}` +
-            (counts.skipped > 0 ? ` (${counts.skipped} already in ${cache.path})` : "")
+            (counts.skipped > 0 ? ` (${counts.skipped} already in ${cache.path})` : "") +
+            (counts.withheld > 0 ? `; ${counts.withheld} of them with the request withheld` : "")
         )
       }
     }
