@@ -97,6 +97,31 @@ describe("a published GPQA experiment", () => {
         expect(exported.includes(part) || exported.includes(escaped(part)), part.slice(0, 60)).toBe(false)
     }
 
+    // `maspo cache export` writes the same file and says what it withheld; it refuses to export a
+    // cache holding GPQA calls when it cannot read the questions; --keep-protected keeps them.
+    const cache = join(out, "cache.sqlite")
+    const e = await runCli(["cache", "export", join(work, "pub.jsonl.gz"), "--cache", cache], { cwd: work })
+    expect(e.code).toBe(0)
+    expect(e.stdout).toContain(
+      `withheld the request of ${m![1]} entries quoting protected text (gpqa ${m![1]})`
+    )
+    expect(readFileSync(join(work, "pub.jsonl.gz"))).toEqual(readFileSync(join(out, "cache.jsonl.gz")))
+    const noData = await runCli(
+      ["cache", "export", join(work, "nodata.jsonl.gz"), "--cache", cache, "--data-dir", join(work, "none")],
+      { cwd: work }
+    )
+    expect(noData.code).toBe(1)
+    expect(noData.stderr).toContain("the cache holds calls about gpqa")
+    expect(existsSync(join(work, "nodata.jsonl.gz"))).toBe(false)
+    const full = await runCli(
+      ["cache", "export", join(work, "full.jsonl.gz"), "--cache", cache, "--keep-protected"],
+      { cwd: work }
+    )
+    expect(full.code).toBe(0)
+    expect(full.stdout).toContain("not for publishing")
+    const fullText = gunzipSync(readFileSync(join(work, "full.jsonl.gz"))).toString("utf8")
+    expect(questions.some((q) => fullText.includes(JSON.stringify(q).slice(1, -1)))).toBe(true)
+
     // A replay from that export alone, in another directory, reproduces every file.
     const check = join(work, "check")
     mkdirSync(check)
