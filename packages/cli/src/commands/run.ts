@@ -179,7 +179,7 @@ export const runCommand = Command.make(
   }, Effect.scoped)
 ).pipe(
   Command.withDescription(
-    "Run an experiment (tasks x topologies x methods x seeds): skips finished cells, resumes interrupted ones, then writes tables, plots, manifests and the exported cache"
+    "Run an experiment (tasks x topologies x methods x seeds): skips finished cells, resumes interrupted ones, then writes tables, plots, manifests and the exported cache (requests quoting GPQA questions withheld)"
   ),
   Command.withExamples([
     { command: "maspo run results/sim-table.json", description: "The bundled simulator experiment" },
