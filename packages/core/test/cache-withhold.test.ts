@@ -55,6 +55,13 @@ describe("quoteDetector", () => {
       { numRuns: 300 }
     ))
 
+  it("a protected text embedded in JSON (escaped newlines and quotes) is found", () => {
+    const secret = 'Line one of the "question", long enough to matter.\nLine two, also long enough.'
+    const detector = quoteDetector([{ dataset: "gpqa", texts: [secret] }])
+    assert.strictEqual(detector.quotes(`traces: ${JSON.stringify({ q: secret })}`), "gpqa")
+    assert.strictEqual(detector.quotes(`traces: ${JSON.stringify({ q: secret.slice(20) })}`), "gpqa")
+  })
+
   it("a short protected text is found when quoted whole; no protected text flags nothing", () => {
     const detector = quoteDetector([
       { dataset: "a", texts: ["short one"] },

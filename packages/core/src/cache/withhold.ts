@@ -4,7 +4,8 @@
  * message of a request and for every answer, whether it quotes one of them.
  *
  * The rule: after collapsing every run of whitespace to one space, a text quotes a protected text
- * when it contains all of it, or shares with it a run of at least `QUOTE_MIN_CHARS` characters.
+ * when it contains all of it, or shares with it a run of at least `QUOTE_MIN_CHARS` characters; the
+ * same for the protected text as JSON escapes it inside a string.
  * Protected texts are indexed by every window of `WINDOW` characters; a text is probed at every
  * `STRIDE`-th position (and at its end), so any shared run of `WINDOW + STRIDE - 1` characters covers
  * a probed window. Shorter shared runs (a few words of a question restated) are not detected.
@@ -51,7 +52,12 @@ export const quoteDetector = (sets: ReadonlyArray<ProtectedTexts>): QuoteDetecto
   // Texts too short to be found by the probed windows are looked for whole.
   const short: Array<{ readonly text: string; readonly dataset: string }> = []
   for (const set of sets) {
-    for (const raw of set.texts) {
+    // A text is also looked for as JSON writes it inside a string (a prompt embedding a JSON dump).
+    const forms = set.texts.flatMap((t) => {
+      const escaped = JSON.stringify(t).slice(1, -1)
+      return escaped === t ? [t] : [t, escaped]
+    })
+    for (const raw of forms) {
       const text = normalize(raw)
       if (text.trim() === "") continue
       if (text.length < QUOTE_MIN_CHARS) {
