@@ -1,7 +1,8 @@
-import { exportCache, importCache, openCallStore } from "@maspo/core/cache"
-import { Console, Effect } from "effect"
+import { cacheStats, exportCache, importCache } from "@maspo/core/cache"
+import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { DEFAULT_CACHE_PATH } from "../providers.ts"
+import { describeWithholding, withholdingFor } from "../publishing.ts"
 
 const cacheFlag = Flag.String("cache").pipe(
   Flag.withDescription(`Call cache file (default ${DEFAULT_CACHE_PATH})`),
@@ -10,14 +11,37 @@ const cacheFlag = Flag.String("cache").pipe(
 
 const exportCommand = Command.make(
   "export",
-  { cache: cacheFlag, file: Argument.String("file").pipe(Argument.withDescription("Output .jsonl.gz file")) },
+  {
+    cache: cacheFlag,
+    file: Argument.String("file").pipe(Argument.withDescription("Output .jsonl.gz file")),
+    dataDir: Flag.String("data-dir").pipe(
+      Flag.withDescription(
+        "Where the protected datasets' files are (default: $MASPO_DATA_DIR, else ../shared/datasets), to find the requests quoting them"
+      ),
+      Flag.optional
+    ),
+    keepProtected: Flag.Boolean("keep-protected").pipe(
+      Flag.withDescription(
+        "Write every request in full, protected questions (GPQA) included: a private copy, not for publishing"
+      ),
+      Flag.withDefault(false)
+    )
+  },
   Effect.fn("maspo.cache.export")(function* (input) {
-    const { written } = yield* exportCache(input.cache, input.file)
-    yield* Console.log(`exported ${written} cached calls from ${input.cache} to ${input.file}`)
+    const { withhold, notes } = input.keepProtected
+      ? { withhold: [], notes: ["--keep-protected: nothing withheld; this export is not for publishing"] }
+      : yield* withholdingFor(input.cache, Option.getOrUndefined(input.dataDir))
+    const counts = yield* exportCache(input.cache, input.file, { withhold })
+    yield* Console.log(
+      [
+        `exported ${counts.written} cached calls from ${input.cache} to ${input.file}`,
+        ...describeWithholding(counts, notes)
+      ].join("\n")
+    )
   })
 ).pipe(
   Command.withDescription(
-    "Write a cache as gzip-compressed JSONL, sorted by key (the same content gives the same bytes), to publish beside results"
+    "Write a cache as gzip-compressed JSONL, sorted by key (the same content gives the same bytes), to publish beside results; requests quoting a protected dataset's questions (GPQA) are withheld, keeping their key and answer so the export still replays"
   )
 )
 
@@ -26,8 +50,13 @@ const importCommand = Command.make(
   { cache: cacheFlag, file: Argument.String("file").pipe(Argument.withDescription("A .jsonl.gz export")) },
   Effect.fn("maspo.cache.import")(function* (input) {
     const counts = yield* importCache(input.file, input.cache)
+    if (counts.discarded > 0)
+      yield* Console.log(`removed ${counts.discarded} interrupted import(s) into ${input.cache}`)
     yield* Console.log(
-      `read ${counts.read} entries from ${input.file}: ${counts.inserted} added to ${input.cache}, ${counts.skipped} already there`
+      `read ${counts.read} entries from ${input.file}: ${counts.inserted} added to ${input.cache}, ${counts.skipped} already there` +
+        (counts.withheld > 0
+          ? `; ${counts.withheld} of them with the request withheld (accepted by key: the request cannot be re-checked)`
+          : "")
     )
   })
 ).pipe(
@@ -40,12 +69,23 @@ const statsCommand = Command.make(
   "stats",
   { cache: cacheFlag },
   Effect.fn("maspo.cache.stats")(function* (input) {
-    const store = yield* openCallStore(input.cache, { mustExist: true })
-    const n = yield* store.count
-    yield* store.close
-    yield* Console.log(`${input.cache}: ${n} cached calls`)
+    const stats = yield* cacheStats(input.cache)
+    const withheld = Object.entries(stats.withheld)
+    yield* Console.log(
+      [
+        `${input.cache}: ${stats.entries} cached calls`,
+        ...(withheld.length > 0
+          ? [`  with the request withheld (imported so): ${withheld.map(([d, n]) => `${d} ${n}`).join(", ")}`]
+          : []),
+        ...(stats.datasets.length > 0 ? [`  calls recorded about: ${stats.datasets.join(", ")}`] : [])
+      ].join("\n")
+    )
   })
-).pipe(Command.withDescription("Count the entries of a cache"))
+).pipe(
+  Command.withDescription(
+    "Count the entries of a cache, those imported with their request withheld, and the datasets runs recorded calls about"
+  )
+)
 
 export const cacheCommand = Command.make("cache").pipe(
   Command.withDescription("Export, import and inspect the LLM call cache"),

@@ -1,4 +1,4 @@
-import { exportCache, importCache, replaySnapshot } from "@maspo/core/cache"
+import { exportCache, importCache, isImported, replaySnapshot } from "@maspo/core/cache"
 import { InputError, PositiveInt, totalTally } from "@maspo/core"
 import { Clock, Console, Effect, FileSystem, Option, Ref } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
@@ -16,6 +16,7 @@ import {
   unknownNameMessage
 } from "../configProblems.ts"
 import { NOT_OPTIMIZABLE, SELF_REFINE, systemProblem, taskProblem } from "../registry.ts"
+import { describeWithholding, withholdingFor } from "../publishing.ts"
 
 const flags = {
   config: Argument.String("config").pipe(Argument.withDescription("Experiment config (JSON)")),
@@ -25,7 +26,7 @@ const flags = {
   ),
   replay: Flag.Boolean("replay").pipe(
     Flag.withDescription(
-      "Recompute every cell from the experiment's exported cache (<out>/cache.jsonl.gz) with no live call; a missing answer is an error"
+      "Recompute every cell from the exported cache of the output directory (<out>/cache.jsonl.gz; with --out DIR, DIR's) with no live call; a missing answer is an error"
     ),
     Flag.withDefault(false)
   ),
@@ -140,14 +141,20 @@ export const runCommand = Command.make(
     const { value: config, where } = yield* readJsonLocated(ExperimentConfig)(input.config)
     yield* validateExperiment(config, where)
     const out = Option.getOrElse(input.out, () => config.out)
-    const exported = `${config.out}/cache.jsonl.gz`
+    // The export read, seeded from and written is the output directory's: with --out, DIR's, never
+    // the config's (a replay into a scratch directory must not read another experiment's cache).
+    const exported = `${out}/cache.jsonl.gz`
     let cache = {
       path: config.cache?.path ?? `${out}/cache.sqlite`,
       mode: config.cache?.mode ?? "read-write"
     }
     if (input.replay) {
       if (!(yield* fs.exists(exported)))
-        return yield* new InputError({ source: exported, message: "no exported cache to replay from" })
+        return yield* new InputError({
+          source: exported,
+          message:
+            "no exported cache to replay from (a replay reads the output directory's export: copy the experiment's cache.jsonl.gz there)"
+        })
       // Replayed straight from the export: its answers are held in memory, with no SQLite file in
       // between (see `replaySnapshot`).
       if (input.jobs > 1) {
@@ -160,16 +167,20 @@ export const runCommand = Command.make(
       cache = { path: exported, mode: "replay" }
     }
     // A fresh checkout has the published export but not the SQLite file: seed the cache from it, so
-    // reruns are served from it and the export written at the end stays a superset.
-    if (
-      !input.replay &&
-      cache.mode !== "off" &&
-      (yield* fs.exists(exported)) &&
-      !(yield* fs.exists(cache.path))
-    ) {
-      yield* fs.makeDirectory(out, { recursive: true })
-      const counts = yield* importCache(exported, cache.path)
-      yield* Console.log(`cache: ${counts.inserted} calls loaded from ${exported}`)
+    // reruns are served from it and the export written at the end stays a superset. A cache that
+    // exists but does not hold all of the export (an import killed by an older build) is completed.
+    if (!input.replay && cache.mode !== "off" && (yield* fs.exists(exported))) {
+      if (!(yield* isImported(exported, cache.path))) {
+        yield* fs.makeDirectory(out, { recursive: true })
+        const counts = yield* importCache(exported, cache.path)
+        if (counts.discarded > 0)
+          yield* Console.log(`cache: removed ${counts.discarded} interrupted import(s) into ${cache.path}`)
+        yield* Console.log(
+          `cache: ${counts.inserted} calls loaded from ${exported}` +
+            (counts.skipped > 0 ? ` (${counts.skipped} already in ${cache.path})` : "") +
+            (counts.withheld > 0 ? `; ${counts.withheld} of them with the request withheld` : "")
+        )
+      }
     }
     yield* writeJson(`${out}/experiment.json`, config)
 
@@ -221,8 +232,15 @@ export const runCommand = Command.make(
       { concurrency }
     )
     if (todo.length > 0 && !input.replay && cache.mode !== "off" && cache.mode !== "replay") {
-      const { written } = yield* exportCache(cache.path, `${out}/cache.jsonl.gz`)
-      yield* Console.log(`cache: ${written} calls exported to ${out}/cache.jsonl.gz`)
+      // The export is what gets published beside the tables: it withholds protected questions.
+      const { withhold, notes } = yield* withholdingFor(cache.path, config.dataDir, config.tasks)
+      const counts = yield* exportCache(cache.path, exported, { withhold })
+      yield* Console.log(
+        [
+          `cache: ${counts.written} calls exported to ${exported}`,
+          ...describeWithholding(counts, notes)
+        ].join("\n")
+      )
     }
     const { files, leftOut } = yield* buildTables(config, out)
     yield* Console.log(`tables and plots:\n${files.map((f) => `  ${f}`).join("\n")}`)
@@ -230,12 +248,13 @@ export const runCommand = Command.make(
   }, Effect.scoped)
 ).pipe(
   Command.withDescription(
-    "Run an experiment (tasks x topologies x methods x seeds): skips finished cells, resumes interrupted ones, then writes tables, plots, manifests and the exported cache"
+    "Run an experiment (tasks x topologies x methods x seeds): skips finished cells, resumes interrupted ones, then writes tables, plots, manifests and the exported cache (requests quoting GPQA questions withheld)"
   ),
   Command.withExamples([
     { command: "maspo run results/sim-table.json", description: "The bundled simulator experiment" },
     {
-      command: "maspo run results/sim-table.json --replay --out /tmp/check",
+      command:
+        "mkdir -p /tmp/check && cp results/sim/cache.jsonl.gz /tmp/check/ && maspo run results/sim-table.json --replay --out /tmp/check",
       description: "Regenerate it from the committed cache, with no live call"
     }
   ])
