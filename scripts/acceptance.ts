@@ -19,6 +19,30 @@ export const VARIANTS = { maspo: [], "local-only": ["--ablation", "local-only"] 
 export type Variant = keyof typeof VARIANTS
 export const runName = (variant: Variant, seed: number) => `${variant}-seed${seed}`
 
+/** `maspo optimize` arguments of one run, its calls cached in `cache` (mode `mode`). */
+export const optimizeArgs = (variant: Variant, seed: number, dir: string, cache: string, mode: string) => [
+  "optimize",
+  "--task",
+  "arith",
+  "--mas",
+  "sequential",
+  "--seed",
+  String(seed),
+  "--test-n",
+  "500",
+  ...VARIANTS[variant],
+  "--cache",
+  cache,
+  "--cache-mode",
+  mode,
+  "--out",
+  dir
+]
+
+/** The budget lines' totals (`total calls N live L ...`): one for the optimization, one for the test. */
+export const liveCallsReported = (stdout: string) =>
+  [...stdout.matchAll(/^\s*total\s+calls\s+\d+\s+live\s+(\d+)/gm)].map((m) => Number(m[1]))
+
 /** The summary's fields that a replay needs before it recomputes anything. */
 export const SummarySeeds = Schema.Struct({ seeds: Schema.Array(Schema.Int) })
 const TestAccuracy = Schema.Struct({ optimized: Schema.Struct({ accuracy: Schema.Number }) })

@@ -24,6 +24,8 @@ import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import { InputError } from "@maspo/core"
 import {
+  liveCallsReported,
+  optimizeArgs,
   readJsonAs,
   replayMismatches,
   runName,
@@ -31,9 +33,7 @@ import {
   type Summary,
   SummarySeeds,
   summarize,
-  summaryText,
-  VARIANTS,
-  type Variant
+  summaryText
 } from "./acceptance.ts"
 
 const { values: flags } = parseArgs({
@@ -72,25 +72,6 @@ const maspo = (args: ReadonlyArray<string>) =>
     )
   })
 
-const optimizeArgs = (variant: Variant, seed: number, dir: string, cache: string, mode: string) => [
-  "optimize",
-  "--task",
-  "arith",
-  "--mas",
-  "sequential",
-  "--seed",
-  String(seed),
-  "--test-n",
-  "500",
-  ...VARIANTS[variant],
-  "--cache",
-  cache,
-  "--cache-mode",
-  mode,
-  "--out",
-  dir
-]
-
 /** Runs `task` on every element, `jobs` at a time. */
 const inParallel = async <A>(items: ReadonlyArray<A>, task: (a: A) => Promise<void>) => {
   const queue = [...items]
@@ -100,10 +81,6 @@ const inParallel = async <A>(items: ReadonlyArray<A>, task: (a: A) => Promise<vo
     })
   )
 }
-
-/** The budget lines' totals (`total calls N live L ...`): one for the optimization, one for the test. */
-const liveCallsReported = (stdout: string) =>
-  [...stdout.matchAll(/^\s*total\s+calls\s+\d+\s+live\s+(\d+)/gm)].map((m) => Number(m[1]))
 
 const printSummary = (summary: Summary) => {
   type Comparison = Summary["distance"]
