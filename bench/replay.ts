@@ -7,7 +7,16 @@
  * - memory: the same experiment run live on the simulator with the cache off; wall time and peak RSS.
  * Both must rewrite the committed tables byte for byte, or the figures are not reported.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync
+} from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -68,6 +77,9 @@ const replays = async (work: string, jobs: number) => {
   let calls: Tally = { calls: 0, cacheHits: 0, liveCalls: 0 }
   for (let r = 0; r < RUNS; r++) {
     const out = join(work, `replay-j${jobs}-${r}`)
+    // A replay reads the output directory's export.
+    mkdirSync(out)
+    copyFileSync(join(PUBLISHED, "cache.jsonl.gz"), join(out, "cache.jsonl.gz"))
     const replay = await runCli(["run", CONFIG, "--replay", "--jobs", String(jobs), "--out", out], ROOT)
     check("replay", replay)
     calls = experimentCalls(out)

@@ -39,7 +39,7 @@ describe("data directory", () => {
     const saved = process.env["MASPO_DATA_DIR"]
     try {
       delete process.env["MASPO_DATA_DIR"]
-      expect(resolveDataDir()).toBe(path.resolve(repoRoot(), "../shared/datasets"))
+      expect(resolveDataDir()).toBe(path.resolve(repoRoot()!, "../shared/datasets"))
       process.env["MASPO_DATA_DIR"] = "/tmp/somewhere"
       expect(resolveDataDir()).toBe("/tmp/somewhere")
       expect(resolveDataDir("/tmp/explicit")).toBe("/tmp/explicit")
@@ -50,10 +50,20 @@ describe("data directory", () => {
   })
 
   it("repo root is the directory holding the workspace package.json", () => {
-    const pkg = JSON.parse(readFileSync(path.join(repoRoot(), "package.json"), "utf8")) as {
+    const pkg = JSON.parse(readFileSync(path.join(repoRoot()!, "package.json"), "utf8")) as {
       workspaces?: unknown
     }
     expect(pkg.workspaces).toEqual(["packages/*"])
+  })
+
+  it("repo root is found from any depth below it (the source module and the CLI bundle)", () => {
+    const root = repoRoot()!
+    expect(root).toBe(path.resolve(import.meta.dirname, "../../.."))
+    expect(repoRoot(path.join(root, "node_modules/.cache/maspo"))).toBe(root)
+    expect(repoRoot(path.join(root, "packages/benchmarks/src/datasets"))).toBe(root)
+    // A package.json without `workspaces` (a package's own) is passed over.
+    expect(repoRoot(path.join(root, "packages/benchmarks"))).toBe(root)
+    expect(repoRoot(tmpdir())).toBeUndefined()
   })
 
   it("the data is present (CI keeps it beside the repo; missing data must fail, not skip)", () => {

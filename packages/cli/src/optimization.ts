@@ -44,8 +44,8 @@ export interface OptimizationRequest {
   readonly supervised: boolean
   readonly out: string
   readonly resume: boolean
-  /** Test items for the final evaluation (0 = skip). */
-  readonly testN: number
+  /** The final evaluation: the first n held-out test items (all when absent), or none. */
+  readonly test: number | "skip" | undefined
   /** Print progress lines (the experiment runner prints its own). */
   readonly verbose: boolean
 }
@@ -178,7 +178,7 @@ export const runOptimization = Effect.fn("runOptimization")(function* (req: Opti
     log = result.log
   }
 
-  const testItems = req.testN > 0 ? entry.test.slice(0, req.testN) : []
+  const testItems = req.test === "skip" ? [] : entry.test.slice(0, req.test ?? entry.test.length)
   yield* writeJson(`${out}/split.json`, { ...entry.split, testIds: testItems.map((i) => i.id) })
   yield* writeJson(`${out}/prompts.json`, prompts)
   yield* writeJsonl(`${out}/steps.jsonl`, log)

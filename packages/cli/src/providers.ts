@@ -4,6 +4,7 @@ import {
   InputError,
   LanguageModel,
   type LanguageModelClient,
+  LanguageModelError,
   type ProviderConfig,
   type Role,
   type RoleClients,
@@ -30,7 +31,24 @@ export const cacheSettings = (config: RunConfig) => ({
   mode: config.cache?.mode ?? (ROLES.every((r) => isSim(config.providers[r])) ? "off" : "read-write")
 })
 
-const openAiFor = (role: Role, p: ProviderConfig, seed: number) =>
+/**
+ * The provider of a replay: `replay` mode serves every call from the cache and never calls the
+ * client behind it, so no HTTP client is built and no API key is asked for (a replay of a paid run
+ * needs no account). Only the provider kind and model, which are part of the cache key, matter.
+ */
+const replayOnlyClient = (role: Role, model: string): LanguageModelClient => ({
+  provider: "openai",
+  model,
+  generate: () =>
+    Effect.fail(
+      new LanguageModelError({
+        role,
+        message: "replay mode makes no network call (no provider client is built)"
+      })
+    )
+})
+
+const openAiFor = (role: Role, p: ProviderConfig, seed: number, replay: boolean) =>
   Effect.gen(function* () {
     const source = `providers.${role}`
     if (p.model === undefined)
@@ -38,6 +56,7 @@ const openAiFor = (role: Role, p: ProviderConfig, seed: number) =>
         source: `${source}.model`,
         message: "an openai provider needs a model name"
       })
+    if (replay) return replayOnlyClient(role, p.model)
     const baseUrl = p.baseUrl ?? OPENAI_BASE_URL
     // The official endpoint always needs a key; a local server (vLLM, Ollama) usually does not.
     const envName = p.apiKeyEnv ?? (baseUrl === OPENAI_BASE_URL ? "OPENAI_API_KEY" : undefined)
@@ -74,7 +93,7 @@ export const clientsFor = Effect.fn("clientsFor")(function* (config: RunConfig, 
       p === undefined || p.kind === "sim"
         ? // Simulator parameters replace the task's simulator for this role with a tuned one.
           Effect.succeed(p?.sim !== undefined ? simClients(withoutUndefined(p.sim))[role] : sim[role])
-        : openAiFor(role, p, config.seed)
+        : openAiFor(role, p, config.seed, cache.mode === "replay")
     return Effect.map(base, (client) => cache.wrap(client, (p?.extraBody ?? {}) as ExtraBody, { role }))
   }
   return {
@@ -106,5 +125,9 @@ export const languageModelLayer = (config: RunConfig, simulator?: RoleClients) =
     Effect.flatMap(clientsFor(config, simulator), (clients) =>
       LanguageModel.make(clients, roleDefaultsFor(config))
     )
-  ).pipe(Layer.provide(CallCache.layer(cache.path, cache.mode)), Layer.provideMerge(Budget.layer))
+  ).pipe(
+    // The task is recorded in the store, so an export for publishing knows it holds, e.g., GPQA calls.
+    Layer.provide(CallCache.layer(cache.path, cache.mode, { datasets: [config.task] })),
+    Layer.provideMerge(Budget.layer)
+  )
 }

@@ -26,6 +26,7 @@ import {
 } from "@maspo/benchmarks"
 import { cotTopology, selfConsistencyTopology, vanillaTopology } from "@maspo/baselines"
 import { Effect } from "effect"
+import { unknownNameMessage, unknownNameSuffix } from "./configProblems.ts"
 
 /** Which items a run optimizes on and tests on, recorded in every run's output. */
 export interface SplitRecord {
@@ -68,25 +69,41 @@ const topologySpecs = (kind: TaskKind): Readonly<Record<string, TopologySpec>> =
   ...singleAgentTopologies(kind)
 })
 
-/** Every `--mas` value a task accepts (topologies, single-agent rows, self-refine), without loading its data. */
-export const topologyNames = (task: string): ReadonlyArray<string> => {
+/**
+ * The systems a task can run (its topologies, the single-agent rows and self-refine), or undefined
+ * for an unknown task: checked when a config is read, before any dataset is opened.
+ */
+export const systemNames = (task: string): ReadonlyArray<string> | undefined => {
   const kind: TaskKind | undefined =
     task === "arith"
       ? "arith"
       : (DATASET_NAMES as ReadonlyArray<string>).includes(task)
         ? DATASETS[task as DatasetName].kind
         : undefined
-  return kind === undefined ? [] : [...Object.keys(topologySpecs(kind)), SELF_REFINE]
+  if (kind === undefined) return undefined
+  return [...Object.keys(topologySpecs(kind)), SELF_REFINE]
 }
 
 /** "arith: sequential, ...; math500, aqua: sequential, ...": the `--mas` values of every task. */
 export const describeTopologies = (): string => {
   const groups = new Map<string, Array<string>>()
   for (const task of TASK_NAMES) {
-    const names = topologyNames(task).join(", ")
+    const names = (systemNames(task) ?? []).join(", ")
     groups.set(names, [...(groups.get(names) ?? []), task])
   }
   return [...groups].map(([names, tasks]) => `${tasks.join(", ")}: ${names}`).join("; ")
+}
+
+/** Why a task or a system name is not runnable (with the closest known name), or undefined if it is. */
+export const taskProblem = (task: string): string | undefined =>
+  systemNames(task) === undefined ? unknownNameMessage("task", task, TASK_NAMES) : undefined
+
+export const systemProblem = (task: string, system: string, optimized = false): string | undefined => {
+  if (optimized && system === SELF_REFINE) return NOT_OPTIMIZABLE
+  const known = systemNames(task)
+  return known === undefined || known.includes(system)
+    ? undefined
+    : `task '${task}' has no topology '${system}'` + unknownNameSuffix(system, known)
 }
 
 const taskFor = (name: DatasetName): Task => {
@@ -170,8 +187,13 @@ export const openTask = Effect.fn("openTask")(function* (
   } satisfies OpenedTask
 })
 
+/** Self-refine is a runner with no agent prompts to optimize: it can only be evaluated. */
+export const NOT_OPTIMIZABLE = `'${SELF_REFINE}' is a runner of its own with no agent prompts: it can be evaluated (maspo eval, an experiment's \`single\` row), not optimized`
+
 export const lookupTopology = (entry: OpenedTask, name: string): Effect.Effect<TopologySpec, InputError> => {
   const spec = entry.topologies[name]
+  if (spec === undefined && name === SELF_REFINE)
+    return Effect.fail(new InputError({ source: "--mas", message: NOT_OPTIMIZABLE }))
   return spec
     ? Effect.succeed(spec)
     : Effect.fail(

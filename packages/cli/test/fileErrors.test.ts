@@ -75,7 +75,7 @@ describe("file errors are one line naming the path", () => {
 
   it("optimize and run with an unwritable --out, and run with an unwritable `out` in its config", async () => {
     const [, procOut, procParts] = OUTS.at(-1)!
-    expectOneLine(await cli(["optimize", "--rounds", "1", "--test-n", "0", "--out", procOut]), ...procParts)
+    expectOneLine(await cli(["optimize", "--rounds", "1", "--skip-test", "--out", procOut]), ...procParts)
     const [, fileOut, fileParts] = OUTS[0]!
     const config = join(work, "tiny.json")
     const tiny = (out: string) =>
@@ -164,7 +164,7 @@ describe("an unwritable output fails before any LLM call", () => {
     const parts = ["--out", `${aFile} is a file, not a directory`]
     expectOneLine(await cli([...SMALL_EVAL, ...provider, "--out", out]), ...parts)
     expectOneLine(
-      await cli(["optimize", "--rounds", "1", "--test-n", "0", ...provider, "--out", out]),
+      await cli(["optimize", "--rounds", "1", "--skip-test", ...provider, "--out", out]),
       ...parts
     )
     const config = join(work, "live.json")

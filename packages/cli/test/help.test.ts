@@ -4,7 +4,7 @@ import { ABLATIONS, CaseSampling, defaultRunConfig, EvaluatorKind } from "@maspo
 import { CACHE_MODES } from "@maspo/core/cache"
 import { Effect } from "effect"
 import { METHOD_NAMES } from "../src/optimization.ts"
-import { openTask, TASK_NAMES, topologyNames } from "../src/registry.ts"
+import { openTask, systemNames, TASK_NAMES } from "../src/registry.ts"
 import { runCli } from "./cliProcess.ts"
 
 /** Every flag of every command says its default (or that it has none), and its value lists are the code's. */
@@ -81,10 +81,11 @@ describe("--help", () => {
 
   it("defaults shown are the code's", async () => {
     expect((await flag(["eval"], "--seed")).description).toContain(`(default ${defaultRunConfig.seed})`)
-    expect((await flag(["eval"], "--n")).description).toContain(`(default ${defaultRunConfig.testSize})`)
+    expect((await flag(["eval"], "--n")).description).toContain("(default: all)")
     expect((await flag(["eval"], "--task")).description).toContain(`(default ${defaultRunConfig.task})`)
     expect((await flag(["eval"], "--mas")).description).toContain(`(default ${defaultRunConfig.topology})`)
-    expect((await flag(["optimize"], "--test-n")).description).toContain("(default 200)")
+    expect((await flag(["optimize"], "--test-n")).description).toContain("(default: all)")
+    expect((await flag(["optimize"], "--skip-test")).description).toContain("(default off)")
     expect((await flag(["serve"], "--port")).description).toContain("(default 8911)")
     expect((await flag(["serve"], "--latency-ms")).description).toContain("(default 0)")
     expect((await flag(["serve"], "--stall-ms")).description).toContain("(default 60000)")
@@ -103,7 +104,7 @@ describe("--help", () => {
       for (const name of TASK_NAMES) {
         const group = new RegExp(`(?:^|[:;] )((?:[\\w-]+, )*${name}(?:, [\\w-]+)*): ([^;()]*)`).exec(mas)
         expect(group, `${name} in ${mas}`).not.toBeNull()
-        expect(group![2]!.trim().split(", ")).toEqual(topologyNames(name))
+        expect(group![2]!.trim().split(", ")).toEqual(systemNames(name))
       }
       expect(choicesOf(await flag(command, "--cache-mode"))).toEqual(CACHE_MODES)
       expect(choicesOf(await flag(command, "--split"))).toEqual(["heldout", "paper"])
@@ -121,7 +122,7 @@ describe("--help", () => {
     Effect.gen(function* () {
       for (const task of ["arith", "math500"]) {
         const entry = yield* openTask({ ...defaultRunConfig, task })
-        expect([...Object.keys(entry.topologies), "self-refine"]).toEqual(topologyNames(task))
+        expect([...Object.keys(entry.topologies), "self-refine"]).toEqual(systemNames(task))
       }
     }).pipe(Effect.provide(NodeServices.layer))
   )

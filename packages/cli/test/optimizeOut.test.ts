@@ -25,7 +25,7 @@ const settings = fc.record({
   supervised: fc.boolean(),
   rounds: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
   maxCalls: fc.option(fc.constantFrom(100, 3000), { nil: undefined }),
-  testN: fc.constantFrom(0, 200, 500),
+  test: fc.constantFrom("skip" as const, 50, 500, undefined),
   model: fc.option(fc.constantFrom("m1", "m2"), { nil: undefined })
 })
 type Settings = typeof settings extends fc.Arbitrary<infer A> ? A : never
@@ -49,7 +49,7 @@ const nameOf = (s: Settings): OptimizeRunName => {
     selfOptimized: s.selfOptimized,
     supervised: s.supervised,
     cap: s.maxCalls !== undefined ? { maxCalls: s.maxCalls } : {},
-    testN: s.testN
+    test: s.test
   }
 }
 
@@ -84,7 +84,7 @@ describe("default optimize output folder", () => {
         selfOptimized: false,
         supervised: false,
         cap: {},
-        testN: 200
+        test: undefined
       })
     ).toBe(".maspo/runs/optimize-arith-sequential-maspo-maspo-seed0")
   })
@@ -118,7 +118,7 @@ describe("settingsDiff", () => {
   })
 })
 
-const SMALL = ["optimize", "--steps", "1", "--pool", "10", "--batch", "5", "--test-n", "0"]
+const SMALL = ["optimize", "--steps", "1", "--pool", "10", "--batch", "5", "--skip-test"]
 
 describe("maspo optimize (CLI)", () => {
   it("two runs differing only by ablation write to two folders; a resume with other settings names the fields", async () => {

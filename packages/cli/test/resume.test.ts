@@ -21,8 +21,7 @@ const ARGS = [
   "4",
   "--rounds",
   "2",
-  "--test-n",
-  "0"
+  "--skip-test"
 ]
 
 const cursorOf = (dir: string): number | undefined => {

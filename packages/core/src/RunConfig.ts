@@ -1,4 +1,10 @@
 import { Schema } from "effect"
+import { Fraction, NonNegativeInt, NonNegativeNumber, PositiveInt, PositiveNumber, Seed } from "./Bounds.ts"
+
+/** The simulator's brevity bias: P(preferring a bare answer on a tie) - 0.5, so in [-0.5, 0.5]. */
+const BrevityBias = Schema.Number.check(
+  Schema.makeFilter((n: number) => n >= -0.5 && n <= 0.5, { expected: "a number in [-0.5, 0.5]" })
+)
 
 /** Which backend serves a role. `sim` is the embedded simulator (the default). */
 export const ProviderConfig = Schema.Struct({
@@ -7,25 +13,26 @@ export const ProviderConfig = Schema.Struct({
   baseUrl: Schema.optional(Schema.String),
   /** Name of the environment variable holding the API key (the key itself is never stored). */
   apiKeyEnv: Schema.optional(Schema.String),
-  temperature: Schema.optional(Schema.Number),
-  maxTokens: Schema.optional(Schema.Number),
+  temperature: Schema.optional(NonNegativeNumber),
+  maxTokens: Schema.optional(PositiveInt),
   /** Fields merged into every request body, e.g. `{"top_k": 20}` or a "thinking off" switch. */
   extraBody: Schema.optional(Schema.Record(Schema.String, Schema.Unknown)),
-  timeoutMs: Schema.optional(Schema.Number),
-  maxRetries: Schema.optional(Schema.Int),
+  timeoutMs: Schema.optional(PositiveInt),
+  maxRetries: Schema.optional(NonNegativeInt),
   /** Requests in flight at once for this provider. */
-  concurrency: Schema.optional(Schema.Int),
+  concurrency: Schema.optional(PositiveInt),
   /** Optional requests-per-minute and tokens-per-minute limits. */
-  rpm: Schema.optional(Schema.Number),
-  tpm: Schema.optional(Schema.Number),
+  rpm: Schema.optional(PositiveNumber),
+  tpm: Schema.optional(PositiveNumber),
   /** Simulator parameters (kind "sim" only), e.g. the judge's accuracy and position bias. */
   sim: Schema.optional(
     Schema.Struct({
-      judgeAccuracy: Schema.optional(Schema.Number),
-      positionBias: Schema.optional(Schema.Number),
-      brevityBias: Schema.optional(Schema.Number),
-      optimizerNoise: Schema.optional(Schema.Number),
-      lureWeight: Schema.optional(Schema.Number)
+      judgeAccuracy: Schema.optional(Fraction),
+      positionBias: Schema.optional(Fraction),
+      brevityBias: Schema.optional(BrevityBias),
+      optimizerNoise: Schema.optional(Fraction),
+      /** A weight, not a probability: any non-negative number. */
+      lureWeight: Schema.optional(NonNegativeNumber)
     })
   )
 })
@@ -33,12 +40,12 @@ export type ProviderConfig = typeof ProviderConfig.Type
 
 /** One evaluation or optimization run, as read from a config file and overridden on the CLI. */
 export const RunConfig = Schema.Struct({
-  seed: Schema.Int,
+  seed: Seed,
   task: Schema.String,
   topology: Schema.String,
-  /** Number of test items to evaluate (all when absent). */
-  testSize: Schema.optional(Schema.Int),
-  concurrency: Schema.Int,
+  /** Number of test items to evaluate (the first n held-out items; all when absent). */
+  testSize: Schema.optional(PositiveInt),
+  concurrency: PositiveInt,
   dataDir: Schema.optional(Schema.String),
   /**
    * How a dataset is split into the optimization pool and the test items. `heldout` (default): a
@@ -47,7 +54,7 @@ export const RunConfig = Schema.Struct({
    */
   split: Schema.optional(
     Schema.Struct({
-      seed: Schema.optional(Schema.Int),
+      seed: Schema.optional(Seed),
       mode: Schema.optional(Schema.Literals(["heldout", "paper"]))
     })
   ),
@@ -70,7 +77,6 @@ export const defaultRunConfig: RunConfig = {
   seed: 0,
   task: "arith",
   topology: "sequential",
-  testSize: 100,
   concurrency: 8,
   providers: {}
 }

@@ -1,3 +1,4 @@
+export * from "./Bounds.ts"
 export * from "./Budget.ts"
 export * from "./canonical.ts"
 export * from "./Evaluation.ts"

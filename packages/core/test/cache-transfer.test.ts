@@ -5,11 +5,13 @@ import {
   cacheKeyInput,
   exportCache,
   importCache,
+  isImported,
   openCallStore
 } from "@maspo/core/cache"
 import { Effect } from "effect"
 import fc from "fast-check"
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { spawnSync } from "node:child_process"
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { gunzipSync, gzipSync } from "node:zlib"
@@ -122,7 +124,13 @@ describe("exportCache / importCache", () => {
                 assert.deepStrictEqual(keys, [...keys].sort())
 
                 const counts = yield* importCache(join(dir, "out", "a.jsonl.gz"), join(dir, "c", "c.sqlite"))
-                assert.deepStrictEqual(counts, { read: entries.length, inserted: entries.length, skipped: 0 })
+                assert.deepStrictEqual(counts, {
+                  read: entries.length,
+                  inserted: entries.length,
+                  skipped: 0,
+                  withheld: 0,
+                  discarded: 0
+                })
                 const { store, n } = yield* contents(join(dir, "c", "c.sqlite"))
                 assert.strictEqual(n, entries.length)
                 for (const e of entries) {
@@ -134,7 +142,13 @@ describe("exportCache / importCache", () => {
                 yield* store.close
                 // Importing again changes nothing.
                 const again = yield* importCache(join(dir, "out", "a.jsonl.gz"), join(dir, "c", "c.sqlite"))
-                assert.deepStrictEqual(again, { read: entries.length, inserted: 0, skipped: entries.length })
+                assert.deepStrictEqual(again, {
+                  read: entries.length,
+                  inserted: 0,
+                  skipped: entries.length,
+                  withheld: 0,
+                  discarded: 0
+                })
                 yield* exportCache(join(dir, "c", "c.sqlite"), join(dir, "out", "c.jsonl.gz"))
                 assert.isTrue(
                   readFileSync(join(dir, "out", "a.jsonl.gz")).equals(
@@ -284,11 +298,67 @@ describe("exportCache / importCache", () => {
       const first = sample[0]!
       yield* fill(join(dir, "b.sqlite"), [{ ...first, text: "mine" }])
       const counts = yield* importCache(join(dir, "a.jsonl.gz"), join(dir, "b.sqlite"))
-      assert.deepStrictEqual(counts, { read: 4, inserted: 3, skipped: 1 })
+      assert.deepStrictEqual(counts, { read: 4, inserted: 3, skipped: 1, withheld: 0, discarded: 0 })
       const { store, n } = yield* contents(join(dir, "b.sqlite"))
       assert.strictEqual(n, 4)
       assert.strictEqual((yield* store.get(cacheKey(first.input)))?.text, "mine")
       yield* store.close
+    })
+  )
+
+  it.effect("an import into a new file is built beside it and put in place only when complete", () =>
+    Effect.gen(function* () {
+      const dir = tempDir()
+      yield* fill(join(dir, "a.sqlite"), sample)
+      yield* exportCache(join(dir, "a.sqlite"), join(dir, "a.jsonl.gz"))
+      assert.isTrue(yield* isImported(join(dir, "a.jsonl.gz"), join(dir, "a.sqlite")))
+
+      // Leftovers of a killed import (a process that no longer runs) and a stale WAL of a removed
+      // cache file of the same name.
+      const dead = spawnSync(process.execPath, ["-e", ""]).pid!
+      const target = join(dir, "new", "calls.sqlite")
+      yield* Effect.sync(() => {
+        mkdirSync(join(dir, "new"))
+        writeFileSync(`${target}.importing-${dead}`, "partial")
+        writeFileSync(`${target}.importing-${dead}-wal`, "partial wal")
+        writeFileSync(`${target}-wal`, "stale wal of a removed file")
+      })
+      assert.isFalse(yield* isImported(join(dir, "a.jsonl.gz"), target))
+      const counts = yield* importCache(join(dir, "a.jsonl.gz"), target)
+      assert.deepStrictEqual(counts, { read: 4, inserted: 4, skipped: 0, withheld: 0, discarded: 1 })
+      // One self-contained file, nothing beside it.
+      assert.deepStrictEqual(readdirSync(join(dir, "new")), ["calls.sqlite"])
+      assert.isTrue(yield* isImported(join(dir, "a.jsonl.gz"), target))
+      const { store, n } = yield* contents(target)
+      assert.strictEqual(n, 4)
+      yield* store.close
+
+      // A failed import into a new file leaves no file at all.
+      const ls = lines(join(dir, "a.jsonl.gz"))
+      writeLines(join(dir, "bad.jsonl.gz"), [...ls.slice(0, 3), "{not json"])
+      const bad = join(dir, "bad", "calls.sqlite")
+      const error = yield* Effect.flip(importCache(join(dir, "bad.jsonl.gz"), bad))
+      assert.strictEqual(error._tag, "InputError")
+      assert.isFalse(existsSync(bad))
+      assert.deepStrictEqual(existsSync(join(dir, "bad")) ? readdirSync(join(dir, "bad")) : [], [])
+    })
+  )
+
+  it.effect("a cache missing entries of the export (an interrupted older import) is completed", () =>
+    Effect.gen(function* () {
+      const dir = tempDir()
+      yield* fill(join(dir, "a.sqlite"), sample)
+      yield* exportCache(join(dir, "a.sqlite"), join(dir, "a.jsonl.gz"))
+      const partial = join(dir, "partial.sqlite")
+      yield* fill(partial, sample.slice(0, 1))
+      assert.isFalse(yield* isImported(join(dir, "a.jsonl.gz"), partial))
+      const counts = yield* importCache(join(dir, "a.jsonl.gz"), partial)
+      assert.deepStrictEqual(counts, { read: 4, inserted: 3, skipped: 1, withheld: 0, discarded: 0 })
+      assert.isTrue(yield* isImported(join(dir, "a.jsonl.gz"), partial))
+      // Another export (other bytes) is not taken for this one.
+      yield* fill(join(dir, "a.sqlite"), [{ ...sample[0]!, input: { ...sample[0]!.input, seed: 9 } }])
+      yield* exportCache(join(dir, "a.sqlite"), join(dir, "a.jsonl.gz"))
+      assert.isFalse(yield* isImported(join(dir, "a.jsonl.gz"), partial))
     })
   )
 })

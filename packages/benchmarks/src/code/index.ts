@@ -1,4 +1,5 @@
 export * from "./codeTask.ts"
 export * from "./extract.ts"
+export * from "./isolation.ts"
 export * from "./programs.ts"
 export * from "./sandbox.ts"

@@ -1,5 +1,5 @@
 import { Schema } from "effect"
-import type { RunOptions } from "./sandbox.ts"
+import type { PythonProgram, RunOptions } from "./sandbox.ts"
 
 /** `TaskItem.meta` of an MBPP item (set by the dataset loader). */
 export const MbppMeta = Schema.Struct({
@@ -26,14 +26,17 @@ export type HumanEvalEtMeta = typeof HumanEvalEtMeta.Type
 export interface ProgramBuilder<M> {
   readonly dataset: string
   readonly meta: Schema.Decoder<M>
-  readonly program: (meta: M, code: string) => string
+  /** The candidate (with what it needs) as `source`, the dataset's tests as `tests`. */
+  readonly program: (meta: M, code: string) => PythonProgram
   /** Sandbox limits for this dataset's programs (a task's `run` option overrides them). */
   readonly run: RunOptions
 }
 
-/** MBPP: test imports, the candidate, then the asserts. */
-export const mbppProgram = (meta: MbppMeta, code: string): string =>
-  [...meta.testImports, code, ...meta.tests].join("\n") + "\n"
+/** MBPP: test imports and the candidate, then the asserts. */
+export const mbppProgram = (meta: MbppMeta, code: string): PythonProgram => ({
+  source: [...meta.testImports, code].join("\n") + "\n",
+  tests: meta.tests.join("\n") + "\n"
+})
 
 export const mbppBuilder: ProgramBuilder<MbppMeta> = {
   dataset: "mbpp",
@@ -124,16 +127,13 @@ export const humanEvalEtSolution = (meta: HumanEvalEtMeta, code: string): string
   definesFunction(code, meta.entryPoint) ? `${meta.prompt}\n\n${code}` : `${meta.prompt}${code}`
 
 /**
- * HumanEval-ET: the solution, the original test and `check(<entryPoint>)`, then the extended asserts
- * (minus `HUMANEVAL_ET_DEFECTS`).
+ * HumanEval-ET: the solution; then the original test and `check(<entryPoint>)`, and the extended
+ * asserts (minus `HUMANEVAL_ET_DEFECTS`).
  */
-export const humanEvalEtProgram = (meta: HumanEvalEtMeta, code: string): string =>
-  [
-    humanEvalEtSolution(meta, code),
-    meta.test,
-    `check(${meta.entryPoint})`,
-    ...humanEvalEtExtendedTests(meta)
-  ].join("\n") + "\n"
+export const humanEvalEtProgram = (meta: HumanEvalEtMeta, code: string): PythonProgram => ({
+  source: humanEvalEtSolution(meta, code) + "\n",
+  tests: [meta.test, `check(${meta.entryPoint})`, ...humanEvalEtExtendedTests(meta)].join("\n") + "\n"
+})
 
 export const humanEvalEtBuilder: ProgramBuilder<HumanEvalEtMeta> = {
   dataset: "humaneval-et",

@@ -1,10 +1,22 @@
-import { type ChildProcessWithoutNullStreams, execFile, spawn } from "node:child_process"
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
-import { chmod, lstat, mkdtemp, readdir, rm, writeFile } from "node:fs/promises"
+import { chmod, lstat, mkdtemp, readdir, rm } from "node:fs/promises"
 import { availableParallelism, tmpdir } from "node:os"
 import { join } from "node:path"
-import { Effect, Semaphore } from "effect"
+import { Effect, Result, Semaphore } from "effect"
 import { HARNESS, MARKER_PREFIX, SETUP_ERROR_EXIT, SETUP_ERROR_PREFIX } from "./harness.ts"
+import {
+  BWRAP_ERROR_PREFIX,
+  bwrapArgs,
+  ISOLATION_ENV,
+  type Isolation,
+  type IsolationSetting,
+  isolationSetting,
+  probeBwrap,
+  type PythonInstall,
+  resolvePython,
+  SandboxIsolationError
+} from "./isolation.ts"
 
 /**
  * - `passed`: exit code 0, the completion marker with this run's nonce printed, not timed out
@@ -26,6 +38,18 @@ export interface SandboxResult {
   /** The last `RESULT_TEXT_LIMIT` characters of stderr (tracebacks end there). */
   readonly stderr: string
   readonly durationMs: number
+  /** Which layers guarded the run (see `Isolation`); null when no program was started. */
+  readonly isolation: Isolation | null
+}
+
+/**
+ * A program in two parts: `source` (the candidate with whatever it needs) runs first, then `tests`,
+ * in a copy of its globals, with the comparisons they make checked (see harness.ts). A plain string is
+ * a program without tests part.
+ */
+export interface PythonProgram {
+  readonly source: string
+  readonly tests: string
 }
 
 export interface RunOptions {
@@ -42,12 +66,24 @@ export interface SandboxConfig {
   readonly concurrency?: number
   /** The interpreter. Default: env MASPO_PYTHON, else `python3` resolved once to its real executable. */
   readonly python?: string
+  /** OS isolation: required (`bwrap`, the default), `auto` or `in-process`; default env MASPO_SANDBOX_ISOLATION. */
+  readonly isolation?: IsolationSetting
+  /** The bubblewrap executable. Default `bwrap` (from PATH). */
+  readonly bwrap?: string
 }
 
 export interface Sandbox {
   readonly concurrency: number
-  /** Runs one program in a fresh temporary directory. Never fails: problems are a result status. */
-  readonly runPython: (program: string, options?: RunOptions) => Effect.Effect<SandboxResult>
+  /**
+   * Runs one program in a fresh temporary directory. Never fails: problems are a result status. Dies
+   * with a `SandboxIsolationError` when OS isolation is required and bwrap does not work here.
+   */
+  readonly runPython: (program: string | PythonProgram, options?: RunOptions) => Effect.Effect<SandboxResult>
+  /**
+   * The isolation runs get (probing bwrap once), null when the interpreter cannot run; dies like
+   * `runPython` when OS isolation is required and missing.
+   */
+  readonly isolation: Effect.Effect<Isolation | null>
 }
 
 export const DEFAULT_RUN_OPTIONS = { timeoutMs: 5000, memoryMb: 512, maxOutputBytes: 65536 } as const
@@ -72,17 +108,6 @@ const childEnv = (dir: string): NodeJS.ProcessEnv => ({
   PYTHONUTF8: "1"
 })
 
-/** `python3` may be a shell shim (pyenv) costing ~50 ms a start; resolve the real binary once. */
-const resolvePython = (command: string): Promise<string> =>
-  new Promise((resolve) => {
-    execFile(
-      command,
-      ["-S", "-c", "import sys; sys.stdout.write(sys.executable)"],
-      { timeout: 30_000 },
-      (error, stdout) => resolve(error || stdout.trim() === "" ? command : stdout.trim())
-    )
-  })
-
 interface Outcome {
   readonly spawnError?: string
   readonly exitCode: number | null
@@ -99,29 +124,48 @@ interface Limits {
   readonly maxOutputBytes: number
 }
 
+/** How a run's interpreter is started: directly, or inside bwrap. */
+interface Launch {
+  readonly install: PythonInstall
+  readonly isolation: Isolation
+  readonly bwrap: string
+}
+
+/** The harness's stdin: the nonce, the program's byte length, the program, then the tests. */
+const harnessInput = (nonce: string, program: PythonProgram): Buffer => {
+  const source = Buffer.from(program.source, "utf8")
+  return Buffer.concat([
+    Buffer.from(`${nonce}\n${source.length}\n`),
+    source,
+    Buffer.from(program.tests, "utf8")
+  ])
+}
+
 /** Starts the harness; calls `done` exactly once. The returned function kills the process group. */
 const startProcess = (
-  python: string,
+  launch: Launch,
   dir: string,
-  programPath: string,
-  nonce: string,
+  input: Buffer,
   limits: Limits,
   done: (outcome: Outcome) => void
 ): (() => void) => {
   const cpuSeconds = Math.ceil(limits.timeoutMs / 1000) + 1
-  const args = [
+  const pythonArgs = [
     "-S", // no site: no site-packages, no .pth files
     "-s", // no user site
     "-P", // no script directory on sys.path
     "-B", // no .pyc writes
     "-c",
     HARNESS,
-    programPath,
     String(limits.memoryMb * 1024 * 1024),
     String(cpuSeconds),
     String(FILE_SIZE_LIMIT),
     String(NPROC_HEADROOM)
   ]
+  const [command, args] =
+    launch.isolation === "bwrap"
+      ? [launch.bwrap, bwrapArgs(launch.install, dir, pythonArgs)]
+      : [launch.install.executable, pythonArgs]
   const stdout: Array<Buffer> = []
   const stderr: Array<Buffer> = []
   let outBytes = 0
@@ -131,7 +175,7 @@ const startProcess = (
   let exitGrace: NodeJS.Timeout | undefined
   let child: ChildProcessWithoutNullStreams
   try {
-    child = spawn(python, args, { cwd: dir, env: childEnv(dir), detached: true, stdio: "pipe" })
+    child = spawn(command, args, { cwd: dir, env: childEnv(dir), detached: true, stdio: "pipe" })
   } catch (e) {
     done({
       spawnError: String(e),
@@ -145,7 +189,8 @@ const startProcess = (
     return () => {}
   }
   // The group id is the child's pid (detached => setsid). Killing the group also reaches anything
-  // the program managed to start despite the audit hook.
+  // the program managed to start despite the audit hook. Under bwrap the child is bwrap itself: its
+  // death takes the sandbox's PID namespace (--die-with-parent), and with it every process inside.
   const killGroup = () => {
     if (child.pid === undefined) return
     try {
@@ -199,7 +244,7 @@ const startProcess = (
   child.on("exit", (code, signal) => {
     exitGrace = setTimeout(() => finish(code, signal), 2000)
   })
-  child.stdin.end(`${nonce}\n`)
+  child.stdin.end(input)
   return () => {
     timedOut = true
     killGroup()
@@ -231,7 +276,12 @@ const cutTail = (text: string): string =>
   text.length > RESULT_TEXT_LIMIT ? text.slice(text.length - RESULT_TEXT_LIMIT) : text
 
 /** Maps a finished process to a result. */
-const classify = (outcome: Outcome, nonce: string, durationMs: number): SandboxResult => {
+const classify = (
+  outcome: Outcome,
+  nonce: string,
+  durationMs: number,
+  isolation: Isolation
+): SandboxResult => {
   // The harness writes the marker last and exits at once, so it must end stdout.
   const marker = `\n${MARKER_PREFIX}${nonce}\n`
   const out = outcome.stdout.toString("utf8")
@@ -245,7 +295,11 @@ const classify = (outcome: Outcome, nonce: string, durationMs: number): SandboxR
         ? "output-limit"
         : outcome.timedOut || outcome.signal === "SIGXCPU"
           ? "timeout"
-          : outcome.exitCode === SETUP_ERROR_EXIT && err.startsWith(SETUP_ERROR_PREFIX)
+          : (outcome.exitCode === SETUP_ERROR_EXIT && err.startsWith(SETUP_ERROR_PREFIX)) ||
+              (isolation === "bwrap" &&
+                outcome.exitCode === 1 &&
+                out === "" &&
+                err.startsWith(BWRAP_ERROR_PREFIX))
             ? "error"
             : outcome.exitCode === 0 && completed
               ? "passed"
@@ -256,7 +310,8 @@ const classify = (outcome: Outcome, nonce: string, durationMs: number): SandboxR
     signal: outcome.signal,
     stdout: cutHead(stdout),
     stderr: cutTail(outcome.spawnError ?? err),
-    durationMs
+    durationMs,
+    isolation
   }
 }
 
@@ -266,56 +321,100 @@ const errorResult = (message: string, durationMs: number): SandboxResult => ({
   signal: null,
   stdout: "",
   stderr: message,
-  durationMs
+  durationMs,
+  isolation: null
 })
+
+let warnedInProcess = false
+
+type Prepared =
+  | { readonly _tag: "ready"; readonly launch: Launch }
+  | { readonly _tag: "no-interpreter"; readonly message: string }
+  | { readonly _tag: "unavailable"; readonly error: SandboxIsolationError }
+
+/** Resolves the interpreter and decides the isolation, probing bwrap once. */
+const prepare = async (config: SandboxConfig): Promise<Prepared> => {
+  const setting = isolationSetting(config.isolation)
+  if (Result.isFailure(setting)) return { _tag: "unavailable", error: setting.failure }
+  const command = config.python ?? (process.env.MASPO_PYTHON || "python3")
+  const install = await resolvePython(command)
+  if ("error" in install) return { _tag: "no-interpreter", message: `sandbox: ${install.error}` }
+  const bwrap = config.bwrap ?? "bwrap"
+  if (setting.success === "in-process")
+    return { _tag: "ready", launch: { install, bwrap, isolation: "in-process" } }
+  const problem = await probeBwrap(bwrap, install)
+  if (problem === undefined) return { _tag: "ready", launch: { install, bwrap, isolation: "bwrap" } }
+  if (setting.success === "auto") {
+    if (!warnedInProcess) {
+      warnedInProcess = true
+      process.emitWarning(
+        `maspo sandbox: bubblewrap does not work here (${problem}); code runs with the in-process layer only (audit hook, rlimits), without OS isolation.`
+      )
+    }
+    return { _tag: "ready", launch: { install, bwrap, isolation: "in-process" } }
+  }
+  return {
+    _tag: "unavailable",
+    error: new SandboxIsolationError({
+      message:
+        `the code sandbox requires OS isolation by bubblewrap, which does not work here: ${problem}. ` +
+        `Install it (Debian/Ubuntu: apt-get install -y bubblewrap), or accept the weaker in-process layer ` +
+        `(audit hook and rlimits) with ${ISOLATION_ENV}=in-process, or ${ISOLATION_ENV}=auto to fall back with a warning.`
+    })
+  }
+}
+
+const asProgram = (program: string | PythonProgram): PythonProgram =>
+  typeof program === "string" ? { source: program, tests: "" } : program
 
 /** A sandbox with its own concurrency limit. */
 export const makeSandbox = (config: SandboxConfig = {}): Sandbox => {
   const concurrency = Math.max(1, Math.floor(config.concurrency ?? availableParallelism()))
   const semaphore = Semaphore.makeUnsafe(concurrency)
-  let python: Promise<string> | undefined
-  const interpreter = () => {
-    python ??= config.python
-      ? Promise.resolve(config.python)
-      : process.env.MASPO_PYTHON
-        ? Promise.resolve(process.env.MASPO_PYTHON)
-        : resolvePython("python3")
-    return python
-  }
+  let prepared: Promise<Prepared> | undefined
+  const ready = Effect.promise(() => (prepared ??= prepare(config)))
 
-  const runOnce = (program: string, limits: Limits) =>
+  const runOnce = (launch: Launch, program: PythonProgram, limits: Limits) =>
     Effect.gen(function* () {
       const started = Date.now()
-      const exe = yield* Effect.promise(interpreter)
       const nonce = randomBytes(16).toString("hex")
+      const input = harnessInput(nonce, program)
       return yield* Effect.acquireUseRelease(
         Effect.tryPromise(() => mkdtemp(join(tmpdir(), TEMP_PREFIX))),
         (dir) =>
           Effect.gen(function* () {
-            const programPath = join(dir, "program.py")
-            yield* Effect.tryPromise(() => writeFile(programPath, program, "utf8"))
             const outcome = yield* Effect.callback<Outcome>((resume) => {
-              const kill = startProcess(exe, dir, programPath, nonce, limits, (o) =>
-                resume(Effect.succeed(o))
-              )
+              const kill = startProcess(launch, dir, input, limits, (o) => resume(Effect.succeed(o)))
               return Effect.sync(kill)
             })
-            return classify(outcome, nonce, Date.now() - started)
+            return classify(outcome, nonce, Date.now() - started, launch.isolation)
           }),
         (dir) => Effect.promise(() => removeTree(dir))
       ).pipe(Effect.catch((e) => Effect.succeed(errorResult(`sandbox: ${String(e)}`, Date.now() - started))))
     })
 
-  const runPython = Effect.fn("Sandbox.runPython")(function* (program: string, options: RunOptions = {}) {
+  const runPython = Effect.fn("Sandbox.runPython")(function* (
+    program: string | PythonProgram,
+    options: RunOptions = {}
+  ) {
     const limits: Limits = {
       timeoutMs: options.timeoutMs ?? DEFAULT_RUN_OPTIONS.timeoutMs,
       memoryMb: options.memoryMb ?? DEFAULT_RUN_OPTIONS.memoryMb,
       maxOutputBytes: options.maxOutputBytes ?? DEFAULT_RUN_OPTIONS.maxOutputBytes
     }
-    return yield* Semaphore.withPermits(semaphore, 1)(runOnce(program, limits))
+    const p = yield* ready
+    if (p._tag === "unavailable") return yield* Effect.die(p.error)
+    if (p._tag === "no-interpreter") return errorResult(p.message, 0)
+    return yield* Semaphore.withPermits(semaphore, 1)(runOnce(p.launch, asProgram(program), limits))
   })
 
-  return { concurrency, runPython }
+  const isolation = Effect.gen(function* () {
+    const p = yield* ready
+    if (p._tag === "unavailable") return yield* Effect.die(p.error)
+    return p._tag === "ready" ? p.launch.isolation : null
+  })
+
+  return { concurrency, runPython, isolation }
 }
 
 let shared: Sandbox | undefined
@@ -323,5 +422,7 @@ let shared: Sandbox | undefined
 export const defaultSandbox = (): Sandbox => (shared ??= makeSandbox())
 
 /** Runs a program in the process-wide sandbox. */
-export const runPython = (program: string, options?: RunOptions): Effect.Effect<SandboxResult> =>
-  Effect.suspend(() => defaultSandbox().runPython(program, options))
+export const runPython = (
+  program: string | PythonProgram,
+  options?: RunOptions
+): Effect.Effect<SandboxResult> => Effect.suspend(() => defaultSandbox().runPython(program, options))

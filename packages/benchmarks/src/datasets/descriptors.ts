@@ -21,6 +21,11 @@ export interface DatasetDescriptor {
   readonly files: ReadonlyArray<DatasetFile>
   /** Option letters of a multiple-choice set. */
   readonly letters?: string
+  /**
+   * Its authors ask that its questions not be republished in plain text: an export of the call
+   * cache for publishing withholds every request quoting one (see `protectedTexts`).
+   */
+  readonly withholdText?: true
 }
 
 /**
@@ -71,6 +76,7 @@ export const DATASETS: Readonly<Record<DatasetName, DatasetDescriptor>> = {
     name: "gpqa",
     kind: "choice",
     letters: "ABCD",
+    withholdText: true,
     files: [
       {
         path: "gpqa/gpqa_diamond.jsonl",
@@ -105,3 +111,8 @@ export const DATASETS: Readonly<Record<DatasetName, DatasetDescriptor>> = {
 
 export const isDatasetName = (name: string): name is DatasetName =>
   (DATASET_NAMES as ReadonlyArray<string>).includes(name)
+
+/** The datasets whose question texts must not be republished. */
+export const PROTECTED_DATASETS: ReadonlyArray<DatasetName> = DATASET_NAMES.filter(
+  (name) => DATASETS[name].withholdText === true
+)

@@ -177,3 +177,13 @@ export const loadDataset = (
     const parts = yield* Effect.forEach(DATASETS[name].files, (file) => itemsOf(name, dir, file))
     return parts.flat()
   }).pipe(Effect.withSpan("loadDataset"))
+
+/**
+ * The question texts of a dataset whose text must not be republished (`withholdText`), every item
+ * of every file, as the tasks put them into prompts: what an export for publishing withholds.
+ */
+export const protectedTexts = (
+  name: DatasetName,
+  dataDir?: string
+): Effect.Effect<{ readonly dataset: string; readonly texts: ReadonlyArray<string> }, InputError> =>
+  Effect.map(loadDataset(name, dataDir), (items) => ({ dataset: name, texts: items.map((i) => i.question) }))

@@ -1,4 +1,4 @@
-import { defaultRunConfig, formatBudget, formatPercent, PromptSet } from "@maspo/core"
+import { formatBudget, formatPercent, NonNegativeInt, PromptSet } from "@maspo/core"
 import { Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import {
@@ -10,6 +10,7 @@ import {
   seedFlag,
   taskFlag
 } from "../flags.ts"
+import { checkFlags } from "../configProblems.ts"
 import { ensureCacheDirectory, ensureWritableDirectory } from "../files.ts"
 import { cacheSettings } from "../providers.ts"
 import { defaulted, defaultNote } from "../help.ts"
@@ -28,7 +29,7 @@ const flags = {
   mas: masFlag,
   seed: seedFlag,
   n: Flag.Int("n").pipe(
-    Flag.withDescription(defaultNote("Number of test items (all with --n 0)", defaultRunConfig.testSize)),
+    Flag.withDescription("Test items: the first N >= 1 held-out items, all of them if fewer (default: all)"),
     Flag.optional
   ),
   concurrency: concurrencyFlag,
@@ -55,6 +56,7 @@ export const evalCommand = Command.make(
   "eval",
   flags,
   Effect.fn("maspo.eval")(function* (input) {
+    yield* checkFlags([["--refine-rounds", NonNegativeInt, input.refineRounds]])
     const config = yield* resolveRunConfig(input)
     const out = Option.getOrElse(input.out, () =>
       defaultEvalOut(config.task, config.topology, String(config.seed))
@@ -75,7 +77,7 @@ export const evalCommand = Command.make(
       refineRounds: input.refineRounds,
       promptsOf: (seeds) =>
         Option.isSome(input.prompts)
-          ? readJsonAs(PromptSet)(input.prompts.value, "--prompts")
+          ? readJsonAs(PromptSet, { flag: "--prompts" })(input.prompts.value)
           : Effect.succeed(seeds),
       promptsSource: Option.getOrElse(input.prompts, () => "seed prompts")
     })

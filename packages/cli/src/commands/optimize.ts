@@ -3,14 +3,17 @@ import {
   CaseSampling,
   EvaluatorKind,
   InputError,
+  LevelWeights,
   maspoDefaults,
   OptimizerConfig,
   paperDefaults,
+  PositiveInt,
   type RunConfig,
   stableHash
 } from "@maspo/core"
 import type { BudgetCap } from "@maspo/baselines"
-import { Effect, Option } from "effect"
+import { Effect, Option, Schema } from "effect"
+import { checkFlags } from "../configProblems.ts"
 import { Command, Flag } from "effect/cli"
 import {
   concurrencyFlag,
@@ -29,9 +32,6 @@ import { resolveRunConfig } from "../runConfig.ts"
 
 const optional = <A>(flag: Flag.Flag<A>, description: string) =>
   flag.pipe(Flag.withDescription(description), Flag.optional)
-
-/** Test items of the final evaluation when --test-n is not given. */
-const DEFAULT_TEST_N = 200
 
 /** What each method is, for --method's help (a Record, so a new method cannot go undescribed). */
 const METHOD_HELP: Readonly<Record<MethodName, string>> = {
@@ -121,7 +121,15 @@ const flags = {
     "Successor levels compared by the lookahead",
     "lookaheadDepth"
   ),
-  testN: defaulted(Flag.Int("test-n"), DEFAULT_TEST_N, "Test items for the final evaluation (0 = skip)"),
+  testN: optional(
+    Flag.Int("test-n"),
+    "Test items of the final evaluation: the first N >= 1 held-out items, all of them if fewer (default: all)"
+  ),
+  skipTest: defaulted(
+    Flag.Boolean("skip-test"),
+    false,
+    "Skip the final evaluation of seed and optimized prompts on the test items"
+  ),
   resume: defaulted(Flag.Boolean("resume"), false, "Continue from the checkpoint in --out"),
   method: defaulted(
     Flag.Literals("method", METHOD_NAMES),
@@ -161,20 +169,36 @@ export const selfOptimized = (run: RunConfig): RunConfig => {
 
 type Input = { readonly [K in keyof typeof flags]: (typeof flags)[K] extends Flag.Flag<infer A> ? A : never }
 
-const parseWeights = (text: string) => {
-  const parts = text.split(",").map((s) => Number(s.trim()))
-  return parts.length === 3 && parts.every((x) => Number.isFinite(x) && x >= 0)
-    ? Effect.succeed({ local: parts[0]!, lookahead: parts[1]!, global: parts[2]! })
+/** `a,b,c`: three non-negative numbers, not all zero (the same check as a config's `weights`). */
+export const parseWeights = (text: string) => {
+  const parts = text.split(",").map((s) => (s.trim() === "" ? Number.NaN : Number(s.trim())))
+  const weights = { local: parts[0]!, lookahead: parts[1]!, global: parts[2]! }
+  return parts.length === 3 && Schema.is(LevelWeights)(weights)
+    ? Effect.succeed(weights)
     : Effect.fail(
         new InputError({
           source: "--weights",
-          message: `expected three non-negative numbers a,b,c, got '${text}'`
+          message: `expected three non-negative numbers a,b,c, not all zero, got '${text}'`
         })
       )
 }
 
 /** preset < ablation < individual flags. */
 export const resolveOptimizerConfig = Effect.fn("resolveOptimizerConfig")(function* (input: Input) {
+  const fields = OptimizerConfig.fields
+  yield* checkFlags([
+    ["--beam", fields.beamWidth, input.beam],
+    ["--children", fields.childrenPerParent, input.children],
+    ["--steps", fields.stepsPerVisit, input.steps],
+    ["--rounds", fields.rounds, input.rounds],
+    ["--batch", fields.batchSize, input.batch],
+    ["--pool", fields.poolSize, input.pool],
+    ["--kmis", fields.misalignmentCases, input.kmis],
+    ["--lookahead-depth", fields.lookaheadDepth, input.lookaheadDepth],
+    ["--max-calls", PositiveInt, input.maxCalls],
+    ["--max-tokens", PositiveInt, input.maxTokens],
+    ["--test-n", PositiveInt, input.testN]
+  ])
   let c: OptimizerConfig = input.preset === "paper" ? paperDefaults : maspoDefaults
   if (Option.isSome(input.ablation)) c = ABLATIONS[input.ablation.value]!(c)
   const set = <K extends keyof OptimizerConfig>(key: K, o: Option.Option<OptimizerConfig[K]>) => {
@@ -212,7 +236,8 @@ export interface OptimizeRunName {
   readonly selfOptimized: boolean
   readonly supervised: boolean
   readonly cap: BudgetCap
-  readonly testN: number
+  /** The final evaluation: skipped, the first N test items, or all of them (undefined). */
+  readonly test: "skip" | number | undefined
 }
 
 /**
@@ -227,7 +252,7 @@ export const defaultOptimizeOut = (n: OptimizeRunName): string => {
   const extras = {
     ...(stableHash(n.optimizer) !== stableHash(base) ? { optimizer: n.optimizer } : {}),
     ...(Object.keys(n.cap).length > 0 ? { cap: n.cap } : {}),
-    ...(n.testN !== DEFAULT_TEST_N ? { testN: n.testN } : {}),
+    ...(n.test !== undefined ? { test: n.test } : {}),
     ...(Object.keys(n.run.providers).length > 0 ? { providers: n.run.providers } : {}),
     ...(n.run.dataDir !== undefined ? { dataDir: n.run.dataDir } : {}),
     ...(n.run.split !== undefined ? { split: n.run.split } : {})
@@ -251,7 +276,9 @@ export const optimizeCommand = Command.make(
   "optimize",
   flags,
   Effect.fn("maspo.optimize")(function* (input) {
-    const resolved = yield* resolveRunConfig({ ...input, n: Option.none() })
+    if (input.skipTest && Option.isSome(input.testN))
+      return yield* new InputError({ source: "--skip-test", message: "cannot be combined with --test-n" })
+    const resolved = yield* resolveRunConfig({ ...input, n: Option.none() }, true)
     const run = input.selfOptimized ? selfOptimized(resolved) : resolved
     const optimizer = yield* resolveOptimizerConfig(input)
     const cap: BudgetCap = {
@@ -268,7 +295,7 @@ export const optimizeCommand = Command.make(
         selfOptimized: input.selfOptimized,
         supervised: input.supervised,
         cap,
-        testN: input.testN
+        test: input.skipTest ? "skip" : Option.getOrUndefined(input.testN)
       })
     )
     // Before any call: an output folder that cannot be written fails before anything is paid for.
@@ -282,7 +309,7 @@ export const optimizeCommand = Command.make(
       supervised: input.supervised,
       out,
       resume: input.resume,
-      testN: input.testN,
+      test: input.skipTest ? "skip" : Option.getOrUndefined(input.testN),
       verbose: true
     })
   })

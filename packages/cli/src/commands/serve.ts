@@ -1,7 +1,9 @@
+import { Fraction, InputError, NonNegativeInt, NonNegativeNumber, Port, Seed } from "@maspo/core"
 import { serverScoped } from "@maspo/core/openai"
 import { SIM_MODEL, simResponse } from "@maspo/core/sim"
 import { Config, Console, Effect, Option, Redacted } from "effect"
 import { Command, Flag } from "effect/cli"
+import { checkFlags } from "../configProblems.ts"
 import { defaulted, noDefault } from "../help.ts"
 
 /** The port `maspo serve` listens on when --port is not given. */
@@ -47,6 +49,24 @@ export const serveCommand = Command.make(
   "serve",
   flags,
   Effect.fn("maspo.serve")(function* (input) {
+    yield* checkFlags([
+      ["--port", Port, input.port],
+      ["--rate-429", Fraction, input.rate429],
+      ["--rate-500", Fraction, input.rate500],
+      ["--rate-stall", Fraction, input.rateStall],
+      ["--rate-malformed", Fraction, input.rateMalformed],
+      ["--latency-ms", NonNegativeInt, input.latencyMs],
+      ["--stall-ms", NonNegativeInt, input.stallMs],
+      ["--retry-after", NonNegativeNumber, input.retryAfter],
+      ["--fault-seed", Seed, input.faultSeed]
+    ])
+    // One draw picks at most one fault, each rate a slice of [0, 1): the slices must fit.
+    const faults = input.rate429 + input.rate500 + input.rateStall + input.rateMalformed
+    if (faults > 1)
+      return yield* new InputError({
+        source: "--rate-429, --rate-500, --rate-stall, --rate-malformed",
+        message: `the fault rates add up to ${faults}, more than 1`
+      })
     const authToken = Option.isSome(input.apiKeyEnv)
       ? Redacted.value(yield* Config.Redacted(input.apiKeyEnv.value))
       : undefined

@@ -1,9 +1,11 @@
 import { Console, Effect, Option, Schema } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { ExperimentConfig } from "../experiment/config.ts"
-import { buildTables } from "../experiment/tables.ts"
+import { buildTables, describeLeftOut } from "../experiment/tables.ts"
+import { problemsError } from "../configProblems.ts"
 import { defaultWhen } from "../help.ts"
-import { readJsonAs } from "../output.ts"
+import { readJsonAs, readJsonLocated } from "../output.ts"
+import { paperProblems } from "./run.ts"
 
 export const tableCommand = Command.make(
   "table",
@@ -23,16 +25,18 @@ export const tableCommand = Command.make(
   },
   Effect.fn("maspo.table")(function* (input) {
     const saved = yield* readJsonAs(ExperimentConfig)(`${input.dir}/experiment.json`)
-    const config = Option.isSome(input.paper)
-      ? {
-          ...saved,
-          paper: yield* readJsonAs(Schema.Record(Schema.String, Schema.Record(Schema.String, Schema.Number)))(
-            input.paper.value
-          )
-        }
-      : saved
-    const files = yield* buildTables(config, input.dir)
+    let config = saved
+    if (Option.isSome(input.paper)) {
+      const { value: paper, where } = yield* readJsonLocated(
+        Schema.Record(Schema.String, Schema.Record(Schema.String, Schema.Number))
+      )(input.paper.value)
+      const problems = paperProblems(paper, saved, [])
+      if (problems.length > 0) return yield* problemsError(problems, where)
+      config = { ...saved, paper }
+    }
+    const { files, leftOut } = yield* buildTables(config, input.dir)
     yield* Console.log(files.join("\n"))
+    if (leftOut.cells.length > 0) yield* Console.error(describeLeftOut(leftOut, input.dir))
   })
 ).pipe(
   Command.withDescription(

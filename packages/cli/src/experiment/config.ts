@@ -1,4 +1,4 @@
-import { ABLATIONS, OptimizerConfig, RunConfig } from "@maspo/core"
+import { ABLATIONS, OptimizerConfig, PositiveInt, RunConfig, Seed } from "@maspo/core"
 import { Schema } from "effect"
 
 /**
@@ -6,17 +6,18 @@ import { Schema } from "effect"
  * run` executes every cell of it; `maspo table` turns the finished cells into tables and plots.
  */
 
+const tuned = OptimizerConfig.fields
 const OptimizerOverrides = Schema.Struct({
-  beamWidth: Schema.optional(Schema.Int),
-  childrenPerParent: Schema.optional(Schema.Int),
-  stepsPerVisit: Schema.optional(Schema.Int),
-  rounds: Schema.optional(Schema.Int),
-  batchSize: Schema.optional(Schema.Int),
-  poolSize: Schema.optional(Schema.Int),
-  debiasPosition: Schema.optional(Schema.Boolean),
-  weights: Schema.optional(OptimizerConfig.fields.weights),
-  misalignmentCases: Schema.optional(Schema.Int),
-  lookaheadDepth: Schema.optional(Schema.Int)
+  beamWidth: Schema.optional(tuned.beamWidth),
+  childrenPerParent: Schema.optional(tuned.childrenPerParent),
+  stepsPerVisit: Schema.optional(tuned.stepsPerVisit),
+  rounds: Schema.optional(tuned.rounds),
+  batchSize: Schema.optional(tuned.batchSize),
+  poolSize: Schema.optional(tuned.poolSize),
+  debiasPosition: Schema.optional(tuned.debiasPosition),
+  weights: Schema.optional(tuned.weights),
+  misalignmentCases: Schema.optional(tuned.misalignmentCases),
+  lookaheadDepth: Schema.optional(tuned.lookaheadDepth)
 })
 export type OptimizerOverrides = typeof OptimizerOverrides.Type
 
@@ -50,19 +51,19 @@ export const ExperimentConfig = Schema.Struct({
   tasks: Schema.Array(Schema.String),
   topologies: Schema.Array(Schema.String),
   methods: Schema.Array(MethodSpec),
-  seeds: Schema.Array(Schema.Int),
-  /** Test items per cell (all held-out items when absent). */
-  testN: Schema.optional(Schema.Int),
+  seeds: Schema.Array(Seed),
+  /** Test items per cell: the first testN held-out items (all when absent). */
+  testN: Schema.optional(PositiveInt),
   /** Cells run at the same time (default 1) and questions at the same time within a cell (default 8). */
-  concurrency: Schema.optional(Schema.Int),
-  questionConcurrency: Schema.optional(Schema.Int),
+  concurrency: Schema.optional(PositiveInt),
+  questionConcurrency: Schema.optional(PositiveInt),
   providers: Schema.optional(RunConfig.fields.providers),
   cache: Schema.optional(RunConfig.fields.cache),
   dataDir: Schema.optional(Schema.String),
   split: Schema.optional(RunConfig.fields.split),
   /** A cap on every optimization's LLM calls / tokens (equal-cost comparisons). */
   budget: Schema.optional(
-    Schema.Struct({ maxCalls: Schema.optional(Schema.Int), maxTokens: Schema.optional(Schema.Int) })
+    Schema.Struct({ maxCalls: Schema.optional(PositiveInt), maxTokens: Schema.optional(PositiveInt) })
   ),
   optimizer: Schema.optional(OptimizerOverrides),
   /** The unoptimized row that every method is tested against (default "seed"). */

@@ -93,7 +93,7 @@ export const isCellComplete = Effect.fn("isCellComplete")(function* (
   const fs = yield* FileSystem.FileSystem
   const file = `${cellDir(out, cell)}/manifest.json`
   if (!(yield* fs.exists(file))) return false
-  const manifest = yield* readJsonAs(CellManifest)(file).pipe(Effect.option)
+  const manifest = yield* readJsonAs(CellManifest, { excess: "ignore" })(file).pipe(Effect.option)
   return manifest._tag === "Some" && manifest.value.configHash === cellHash(config, cell)
 })
 
@@ -164,7 +164,7 @@ export const runCell = Effect.fn("runCell")(function* (
       supervised: cell.method.supervised ?? false,
       out: dir,
       resume: true,
-      testN: config.testN ?? 1_000_000,
+      test: config.testN,
       verbose: false
     })
     budgets = { optimization: outcome?.budget, test: outcome?.test?.budget }
@@ -177,7 +177,8 @@ export const runCell = Effect.fn("runCell")(function* (
       seed: Schema.Number,
       poolIds: Schema.Array(Schema.String),
       testIds: Schema.Array(Schema.String)
-    })
+    }),
+    { excess: "ignore" }
   )(`${dir}/split.json`)
   const total =
     budgets.optimization && budgets.test

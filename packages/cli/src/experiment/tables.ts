@@ -1,8 +1,10 @@
-import { BudgetReport, emptyReport, totalTally } from "@maspo/core"
+import { BudgetReport, emptyReport, InputError, totalTally } from "@maspo/core"
 import {
   accuracyVsCallsPlot,
   type CellResult,
   type CellStep,
+  type LeftOut,
+  type LeftOutCell,
   misalignmentPlot,
   renderTable,
   scorePerStepPlot,
@@ -12,6 +14,7 @@ import { Effect, FileSystem, Schema } from "effect"
 import { readTextFile, writeTextFile } from "../files.ts"
 import { readJsonAs } from "../output.ts"
 import { type Cell, cellDir, type ExperimentConfig, planCells } from "./config.ts"
+import { isCellComplete } from "./runCell.ts"
 
 const TestFile = Schema.Struct({
   items: Schema.Array(Schema.String),
@@ -55,8 +58,8 @@ const withoutCacheSplit = (report: BudgetReport): BudgetReport => {
 export const readCell = Effect.fn("readCell")(function* (out: string, cell: Cell) {
   const fs = yield* FileSystem.FileSystem
   const dir = cellDir(out, cell)
-  const test = yield* readJsonAs(TestFile)(`${dir}/test.json`)
-  const manifest = yield* readJsonAs(ManifestBudget)(`${dir}/manifest.json`)
+  const test = yield* readJsonAs(TestFile, { excess: "ignore" })(`${dir}/test.json`)
+  const manifest = yield* readJsonAs(ManifestBudget, { excess: "ignore" })(`${dir}/manifest.json`)
   const stepsFile = `${dir}/steps.jsonl`
   const steps = (yield* fs.exists(stepsFile))
     ? (yield* readTextFile(stepsFile))
@@ -78,14 +81,102 @@ export const readCell = Effect.fn("readCell")(function* (out: string, cell: Cell
   return result
 })
 
-/** Every finished cell of an experiment, in plan order. */
-export const collectCells = Effect.fn("collectCells")(function* (config: ExperimentConfig, out: string) {
+/** Where a planned cell stands: only `complete` cells (manifest written, same settings) go in a table. */
+export const cellStatus = Effect.fn("cellStatus")(function* (
+  config: ExperimentConfig,
+  out: string,
+  cell: Cell
+) {
   const fs = yield* FileSystem.FileSystem
-  const cells: Array<CellResult> = []
-  for (const cell of planCells(config))
-    if (yield* fs.exists(`${cellDir(out, cell)}/manifest.json`)) cells.push(yield* readCell(out, cell))
-  return cells
+  const dir = cellDir(out, cell)
+  if (!(yield* fs.exists(dir))) return "missing" as const
+  if (!(yield* fs.exists(`${dir}/manifest.json`))) return "incomplete" as const
+  return (yield* isCellComplete(config, out, cell)) ? ("complete" as const) : ("stale" as const)
 })
+
+export type CellStatus = "complete" | LeftOutCell["status"]
+
+/**
+ * Which planned cells the tables use (in plan order) and what they leave out, from each cell's
+ * status. A row (method, task, topology) is used only when the cells of all its seeds are complete:
+ * a mean over fewer seeds than the other rows would not be comparable with them, and paired tests
+ * need every seed.
+ */
+export const tableSelection = (
+  plan: ReadonlyArray<Cell>,
+  statuses: ReadonlyArray<CellStatus>
+): { readonly use: ReadonlyArray<Cell>; readonly leftOut: LeftOut } => {
+  const rowKey = (c: Cell) => JSON.stringify([c.task, c.topology, c.method.name])
+  const rows = new Map<string, { cell: Cell; seeds: number; complete: number }>()
+  for (const [i, cell] of plan.entries()) {
+    const row = rows.get(rowKey(cell)) ?? { cell, seeds: 0, complete: 0 }
+    row.seeds += 1
+    if (statuses[i] === "complete") row.complete += 1
+    rows.set(rowKey(cell), row)
+  }
+  const use: Array<Cell> = []
+  const cells: Array<LeftOutCell> = []
+  for (const [i, cell] of plan.entries()) {
+    const status = statuses[i]!
+    const row = rows.get(rowKey(cell))!
+    if (status !== "complete")
+      cells.push({
+        task: cell.task,
+        topology: cell.topology,
+        method: cell.method.name,
+        seed: cell.seed,
+        status
+      })
+    else if (row.complete === row.seeds) use.push(cell)
+  }
+  const leftOutRows = [...rows.values()]
+    .filter((r) => r.complete < r.seeds)
+    .map((r) => ({
+      task: r.cell.task,
+      topology: r.cell.topology,
+      method: r.cell.method.name,
+      seeds: r.seeds,
+      complete: r.complete
+    }))
+  return { use, leftOut: { cells, rows: leftOutRows } }
+}
+
+/** The finished cells of an experiment that the tables use, in plan order, and what is left out. */
+export const collectCells = Effect.fn("collectCells")(function* (config: ExperimentConfig, out: string) {
+  const plan = planCells(config)
+  const statuses = yield* Effect.forEach(plan, (cell) => cellStatus(config, out, cell))
+  const { use, leftOut } = tableSelection(plan, statuses)
+  const cells: Array<CellResult> = yield* Effect.forEach(use, (cell) => readCell(out, cell))
+  return { cells, leftOut }
+})
+
+const STATUS_TEXT = {
+  missing: "missing (never run)",
+  incomplete: "incomplete (no manifest.json: interrupted or failed)",
+  stale: "stale (finished with settings other than experiment.json's)"
+} as const
+
+/** What the tables leave out, for people: rows first, then every cell behind them. */
+export const describeLeftOut = (leftOut: LeftOut, out: string): string => {
+  if (leftOut.cells.length === 0) return ""
+  const rows = leftOut.rows.map(
+    (r) =>
+      `  ${r.task}/${r.topology}/${r.method}: ` +
+      (r.complete === 0
+        ? `missing (no complete cell of ${r.seeds})`
+        : `partial (${r.complete} of ${r.seeds} seeds complete)`) +
+      `: left out of the tables, and so is its Avg. for ${r.topology}`
+  )
+  const cells = leftOut.cells.map(
+    (c) => `  ${c.task}/${c.topology}/${c.method}/seed${c.seed}: ${STATUS_TEXT[c.status]}`
+  )
+  return [
+    `warning: the tables of ${out} leave out ${leftOut.rows.length} row(s) whose cells are not all complete:`,
+    ...rows,
+    `cells not complete (\`maspo run\` on the experiment's config runs them):`,
+    ...cells
+  ].join("\n")
+}
 
 const EXTENSIONS = { markdown: "md", csv: "csv", json: "json", latex: "tex" } as const
 
@@ -95,7 +186,12 @@ const EXTENSIONS = { markdown: "md", csv: "csv", json: "json", latex: "tex" } as
  * pure function of the cells, so a replay from the cache rewrites the same bytes.
  */
 export const buildTables = Effect.fn("buildTables")(function* (config: ExperimentConfig, out: string) {
-  const cells = yield* collectCells(config, out)
+  const { cells, leftOut } = yield* collectCells(config, out)
+  if (cells.length === 0)
+    return yield* new InputError({
+      source: out,
+      message: `no row of the experiment has all its cells complete, so there is no table to build\n${describeLeftOut(leftOut, out)}`
+    })
   const methods = config.methods.map((m) => m.name)
   const seedMethod = config.baseline ?? (methods.includes("seed") ? "seed" : methods[0]!)
   const ours = config.methods.filter((m) => m.kind === "maspo" || m.kind === "transfer").map((m) => m.name)
@@ -110,13 +206,13 @@ export const buildTables = Effect.fn("buildTables")(function* (config: Experimen
   const ablations = config.methods.filter((m) => m.kind === "maspo").map((m) => m.name)
   for (const format of ["markdown", "csv", "json", "latex"] as const) {
     const ext = EXTENSIONS[format]
-    yield* write(`tables/accuracy.${ext}`, renderTable(summary, { format, methods, ...paper }))
-    yield* write(`tables/costs.${ext}`, renderTable(summary, { format, kind: "costs", methods }))
+    yield* write(`tables/accuracy.${ext}`, renderTable(summary, { format, methods, leftOut, ...paper }))
+    yield* write(`tables/costs.${ext}`, renderTable(summary, { format, kind: "costs", methods, leftOut }))
     if (ablations.length > 1)
       for (const topology of summary.topologies)
         yield* write(
           `tables/ablations-${topology}.${ext}`,
-          renderTable(summary, { format, kind: "ablation", topology, methods: ablations, ...paper })
+          renderTable(summary, { format, kind: "ablation", topology, methods: ablations, leftOut, ...paper })
         )
   }
   for (const topology of summary.topologies) {
@@ -124,5 +220,5 @@ export const buildTables = Effect.fn("buildTables")(function* (config: Experimen
     yield* write(`plots/misalignment-${topology}.svg`, misalignmentPlot(cells, { topology }))
     yield* write(`plots/accuracy-vs-calls-${topology}.svg`, accuracyVsCallsPlot(cells, { topology }))
   }
-  return files
+  return { files, leftOut }
 })

@@ -5,6 +5,14 @@ import type { ExtraBody } from "./key.ts"
 import { replaySnapshot } from "./replaySnapshot.ts"
 import { type CacheMode, withCache, type WithCacheOptions } from "./withCache.ts"
 
+export interface CallCacheOptions {
+  /**
+   * The datasets whose items the calls of this run are about, recorded in the store (not in replay
+   * mode): an export for publishing must withhold the requests quoting a protected one's texts.
+   */
+  readonly datasets?: ReadonlyArray<string>
+}
+
 /**
  * The call cache of a run: one store file and one mode, wrapping any number of clients (one per
  * role). In `off` mode the file is not even opened and `wrap` returns the client unchanged.
@@ -27,7 +35,7 @@ export class CallCache extends Context.Service<
    * Opens the store at `path` (creating it and its directory); closes it when the layer is released.
    * In `replay` mode `path` may also be a published export (`.jsonl.gz`), replayed without an import.
    */
-  static readonly layer = (path: string, mode: CacheMode = "read-write") =>
+  static readonly layer = (path: string, mode: CacheMode = "read-write", options: CallCacheOptions = {}) =>
     Layer.effect(
       CallCache,
       Effect.gen(function* () {
@@ -38,6 +46,8 @@ export class CallCache extends Context.Service<
         // export), shared by every run of the process over the same unchanged file.
         const store: CallStore =
           mode === "replay" ? yield* replaySnapshot(path) : yield* scopedCallStore(path)
+        if (mode !== "replay" && options.datasets !== undefined && options.datasets.length > 0)
+          yield* store.recordDatasets(options.datasets)
         return CallCache.of({
           path,
           mode,

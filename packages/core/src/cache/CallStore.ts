@@ -3,6 +3,7 @@ import { Effect, Schema } from "effect"
 import { mkdirSync } from "node:fs"
 import { dirname } from "node:path"
 import type { LMResponse } from "../LanguageModel.ts"
+import { canonicalJson } from "../canonical.ts"
 import { type CacheKeyInput, canonicalRequest } from "./key.ts"
 
 /** Version of the on-disk layout, kept in the `meta` table. */
@@ -52,6 +53,11 @@ export interface CallStore {
     response: LMResponse
   ) => Effect.Effect<void, CacheError>
   readonly count: Effect.Effect<number, CacheError>
+  /**
+   * Records that calls about items of these datasets go through this store (a `meta` row each), so
+   * an export for publishing knows which protected datasets' texts it must look for.
+   */
+  readonly recordDatasets: (names: ReadonlyArray<string>) => Effect.Effect<void, CacheError>
   /** Idempotent. */
   readonly close: Effect.Effect<void>
 }
@@ -121,6 +127,42 @@ export const rowParams = (
   created_at: new Date().toISOString()
 })
 
+/**
+ * The stored `request` of an entry imported from an export that withheld it (it quoted protected
+ * text): only its key and the dataset it quoted are known.
+ */
+export const withheldRequest = (dataset: string): string => canonicalJson({ withheld: dataset })
+
+/** The dataset a stored request was withheld for, or undefined for a full request. */
+export const withheldDataset = (request: unknown): string | undefined =>
+  typeof request === "object" &&
+  request !== null &&
+  !("v" in request) &&
+  typeof (request as { withheld?: unknown }).withheld === "string"
+    ? (request as { withheld: string }).withheld
+    : undefined
+
+export const withheldRowParams = (
+  key: string,
+  provider: string,
+  model: string,
+  dataset: string,
+  text: string,
+  usage: { readonly promptTokens: number; readonly completionTokens: number }
+) => ({
+  key,
+  provider,
+  model,
+  request: withheldRequest(dataset),
+  text,
+  prompt_tokens: usage.promptTokens,
+  completion_tokens: usage.completionTokens,
+  created_at: new Date().toISOString()
+})
+
+/** The `meta` key recording that calls about a dataset's items went through a store. */
+export const datasetMetaKey = (name: string) => `dataset:${name}`
+
 const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
 /**
@@ -177,6 +219,7 @@ const makeCallStore = (path: string, db: Database.Database): CallStore => {
   const insertOrIgnore = db.prepare(INSERT_OR_IGNORE_SQL)
   const insertOrReplace = db.prepare(INSERT_OR_REPLACE_SQL)
   const countStmt = db.prepare("SELECT COUNT(*) FROM calls").pluck()
+  const recordDataset = db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)")
   const attempt = <A>(what: string, f: () => A): Effect.Effect<A, CacheError> =>
     Effect.try({
       try: f,
@@ -206,6 +249,10 @@ const makeCallStore = (path: string, db: Database.Database): CallStore => {
         insertOrReplace.run(rowParams(key, input, response.text, response.usage))
       }),
     count: attempt("cache read failed", () => Number(countStmt.get())),
+    recordDatasets: (names) =>
+      attempt("cache write failed", () => {
+        for (const name of names) recordDataset.run(datasetMetaKey(name), new Date().toISOString())
+      }),
     close: Effect.sync(() => {
       if (db.open) db.close()
     })

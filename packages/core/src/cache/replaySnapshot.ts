@@ -57,6 +57,7 @@ const snapshotStore = (path: string, answers: Map<string, StoredAnswer>): CallSt
   lookup: (key) => Effect.succeed(answers.get(key)),
   put: () => readOnly(path),
   overwrite: () => readOnly(path),
+  recordDatasets: () => readOnly(path),
   count: Effect.sync(() => answers.size),
   close: Effect.void
 })

@@ -1,4 +1,5 @@
 import { Schema } from "effect"
+import { LevelWeights, NonNegativeInt, PositiveInt } from "../Bounds.ts"
 
 export const EvaluatorKind = Schema.Literals(["joint", "local", "global", "ground-truth"])
 export type EvaluatorKind = typeof EvaluatorKind.Type
@@ -10,28 +11,28 @@ export type CaseSampling = typeof CaseSampling.Type
 /** MASPO's search settings; defaults are the paper's (see `paperDefaults`). */
 export const OptimizerConfig = Schema.Struct({
   /** Beam width K (1 = the "serial search" ablation). */
-  beamWidth: Schema.Int,
+  beamWidth: PositiveInt,
   /** Children proposed per parent (K_sub), one optimizer call per part of the batch. */
-  childrenPerParent: Schema.Int,
+  childrenPerParent: PositiveInt,
   /** Steps per agent visit (T). */
-  stepsPerVisit: Schema.Int,
+  stepsPerVisit: PositiveInt,
   /** Rounds over all agents (D; 1 = the "single cycle" ablation). */
-  rounds: Schema.Int,
-  batchSize: Schema.Int,
-  poolSize: Schema.Int,
+  rounds: PositiveInt,
+  batchSize: PositiveInt,
+  poolSize: PositiveInt,
   /** Re-score the beam against the current best on each revisit. */
   beamRefresh: Schema.Boolean,
   evaluator: EvaluatorKind,
-  weights: Schema.Struct({ local: Schema.Number, lookahead: Schema.Number, global: Schema.Number }),
+  weights: LevelWeights,
   /** Ask each comparison in both orders; a win counts only if both orders agree. */
   debiasPosition: Schema.Boolean,
   /** How many successor levels the lookahead term looks at (1 = immediate successors, the paper). */
-  lookaheadDepth: Schema.Int,
+  lookaheadDepth: PositiveInt,
   caseSampling: CaseSampling,
   /** Misalignment cases kept per agent (K_mis). */
-  misalignmentCases: Schema.Int,
+  misalignmentCases: NonNegativeInt,
   /** At most this many injected cases in one batch. */
-  maxInjected: Schema.Int
+  maxInjected: NonNegativeInt
 })
 export type OptimizerConfig = typeof OptimizerConfig.Type
 

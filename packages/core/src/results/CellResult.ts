@@ -61,3 +61,34 @@ export const cellMismatchError = (mismatches: ReadonlyArray<CellMismatch>): Cell
     message:
       `${mismatches.length} cell problem(s):\n` + mismatches.map((m) => `  - ${formatMismatch(m)}`).join("\n")
   })
+
+/**
+ * A planned cell that a table was built without: `missing` (never started), `incomplete` (started,
+ * no manifest: interrupted or failed) or `stale` (finished with settings other than the experiment's).
+ */
+export const LeftOutCell = Schema.Struct({
+  task: Schema.String,
+  topology: Schema.String,
+  method: Schema.String,
+  seed: Schema.Int,
+  status: Schema.Literals(["missing", "incomplete", "stale"])
+})
+export type LeftOutCell = typeof LeftOutCell.Type
+
+/** A row (method on a task with a topology) left out of the tables because not every seed's cell is complete. */
+export const LeftOutRow = Schema.Struct({
+  task: Schema.String,
+  topology: Schema.String,
+  method: Schema.String,
+  /** Seeds planned, and how many of their cells are complete (0: the row is missing, else partial). */
+  seeds: Schema.Int,
+  complete: Schema.Int
+})
+export type LeftOutRow = typeof LeftOutRow.Type
+
+/** What an experiment's tables leave out, and why. */
+export const LeftOut = Schema.Struct({
+  cells: Schema.Array(LeftOutCell),
+  rows: Schema.Array(LeftOutRow)
+})
+export type LeftOut = typeof LeftOut.Type

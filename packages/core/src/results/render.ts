@@ -1,5 +1,6 @@
 import { type RoleTally } from "../Budget.ts"
 import { ROLES } from "../Role.ts"
+import type { LeftOut } from "./CellResult.ts"
 import {
   AVERAGE_COLUMN,
   type AverageRow,
@@ -455,7 +456,11 @@ const jsonComparison = (c: PairedComparison | undefined) =>
 /** The same tables as data: every number, the display text, the markers and the paper numbers. */
 export const tablesJson = (
   summary: ResultsSummary,
-  options: TableOptions & { readonly kind?: TableKind; readonly topology?: string } = {}
+  options: TableOptions & {
+    readonly kind?: TableKind
+    readonly topology?: string
+    readonly leftOut?: LeftOut
+  } = {}
 ) => {
   const kind = options.kind ?? "accuracy"
   const topologies =
@@ -517,13 +522,19 @@ export const tablesJson = (
     ours: summary.ours,
     level: summary.level,
     tables,
-    mismatches: summary.mismatches
+    mismatches: summary.mismatches,
+    // Only when something was left out, so the JSON of a complete experiment does not change.
+    ...(options.leftOut !== undefined && options.leftOut.cells.length > 0 ? { leftOut: options.leftOut } : {})
   }
 }
 
 export const renderJson = (
   summary: ResultsSummary,
-  options: TableOptions & { readonly kind?: TableKind; readonly topology?: string } = {}
+  options: TableOptions & {
+    readonly kind?: TableKind
+    readonly topology?: string
+    readonly leftOut?: LeftOut
+  } = {}
 ): string => JSON.stringify(tablesJson(summary, options), null, 2) + "\n"
 
 // ---------------------------------------------------------------- one entry point
@@ -537,6 +548,8 @@ export interface RenderOptions extends TableOptions {
   readonly kind?: TableKind
   /** The topology of an ablation table. */
   readonly topology?: string
+  /** Planned cells and rows the tables were built without (recorded in the JSON). */
+  readonly leftOut?: LeftOut
 }
 
 /** Renders the summary as Table 1 (accuracy), the cost table, or Table 2 (ablation), in one format. */
