@@ -1,4 +1,5 @@
 export * from "./Budget.ts"
+export * from "./BudgetGate.ts"
 export * from "./canonical.ts"
 export * from "./Evaluation.ts"
 export * from "./Executor.ts"
