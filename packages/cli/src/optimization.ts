@@ -130,10 +130,14 @@ export const runOptimization = Effect.fn("runOptimization")(function* (req: Opti
       })
     const state = yield* runMaspo(input, start, {
       checkpoint: (s) => {
-        const last = s.log[s.log.length - 1]!
+        const last = s.log[s.log.length - 1]
         return Effect.andThen(
           writeCheckpoint(s),
-          say(`step ${s.cursor}: ${last.agentId} ${last.kind}, best J ${last.beam[0]!.score.toFixed(3)}`)
+          say(
+            s.stopped === "budget" || last === undefined
+              ? `step ${s.cursor}: stopped at the budget cap (this step's work is discarded)`
+              : `step ${s.cursor}: ${last.agentId} ${last.kind}, best J ${last.beam[0]!.score.toFixed(3)}`
+          )
         )
       }
     }).pipe(Effect.provide(optimizerLayer(run, config, entry.simulator)))
