@@ -83,8 +83,6 @@ export interface OptimizeHooks<E, R> {
   readonly checkpoint?: (state: OptimizerState) => Effect.Effect<void, E, R>
   /** Stop after this many entries in this process (tests simulate a kill with it). */
   readonly stopAfter?: number
-  /** Checked before every entry: true ends the run early (a budget cap, for equal-cost comparisons). */
-  readonly shouldStop?: (state: OptimizerState) => boolean
 }
 
 const caseKey = (c: CaseRecord) => `${c.agentId}:${c.itemId}:${c.seq}`
@@ -331,7 +329,6 @@ export const runMaspo = Effect.fn("runMaspo")(function* <E = never, R = never>(
   const loop = Effect.gen(function* () {
     while (state.cursor < plan.length && state.stopped === undefined) {
       if (hooks.stopAfter !== undefined && ran >= hooks.stopAfter) break
-      if (hooks.shouldStop?.(state)) break
       const entry = plan[state.cursor]!
       const rng = new SeededRng(state.rng)
       const before = state
