@@ -31,6 +31,7 @@ export interface BaselineInput {
   readonly seed: number
   /** Questions run at the same time. */
   readonly concurrency: number
+  /** A hard cap on the optimization's calls and tokens: no call that could cross it is sent. */
   readonly cap: BudgetCap
 }
 

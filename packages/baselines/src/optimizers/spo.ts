@@ -11,7 +11,8 @@ import {
   type Trace,
   type TaskItem,
   Budget,
-  completedStep
+  completedStep,
+  isCapped
 } from "@maspo/core"
 import {
   type BaselineCandidate,
@@ -102,7 +103,7 @@ export const runSpo = Effect.fn("runSpo")(function* (
     debiasPosition: options.debiasPosition,
     seed: deriveSeed(input.seed, `${SPO_METHOD}-judge`)
   }
-  const capped = input.cap.maxCalls !== undefined || input.cap.maxTokens !== undefined
+  const capped = isCapped(input.cap)
   let prompts: PromptSet = { ...input.prompts }
 
   const step = Effect.fnUntraced(function* (visit: SpoVisit) {

@@ -2,6 +2,7 @@ import { Effect, Option } from "effect"
 import {
   agentNode,
   completedStep,
+  isCapped,
   deriveSeed,
   descendants,
   type PromptSet,
@@ -236,7 +237,7 @@ export const runTpe = Effect.fn("runTpe")(function* (
             : yield* globalPreferences(evalSet, traces, reference, judge, concurrency)
         })
 
-      const capped = input.cap.maxCalls !== undefined || input.cap.maxTokens !== undefined
+      const capped = isCapped(input.cap)
       const total = spaceSize(dims)
       const history: Array<TpeTrial> = []
       const evaluated = new Map<string, Evaluated>()
