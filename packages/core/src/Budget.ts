@@ -1,10 +1,11 @@
-import { Context, Effect, Layer, Option, Ref, Schema } from "effect"
+import { Context, Effect, Exit, Layer, Option, Schema } from "effect"
 import { type Role, ROLES } from "./Role.ts"
-import type { Usage } from "./LanguageModel.ts"
+import type { LMResponse, Usage } from "./LanguageModel.ts"
 import {
   admit,
   BudgetCap,
   type GateState,
+  isCapped,
   openGate,
   overshoot,
   release,
@@ -109,13 +110,24 @@ interface BudgetState {
 /**
  * Counts every LLM call, per role: live calls, cache hits and tokens; and, while a cap is in force
  * (`withCap`), admits a call only if it cannot take the run past the cap. `LanguageModel.generate`
- * reserves each call with an upper bound of its tokens before sending it and settles the reservation
- * with the real usage afterwards; state changes are single `Ref.modify`s, so concurrent calls cannot
- * race past the cap. Cache hits count like live calls: a cap means the same with and without a cache.
+ * runs each call through `call`, which reserves it with an upper bound of its tokens before it is
+ * sent and settles the reservation with the real usage afterwards. Each check-and-reserve is one
+ * synchronous step (JavaScript runs one fiber at a time), so concurrent calls cannot race past the
+ * cap. Cache hits count like live calls: a cap means the same with and without a cache.
  */
 export class Budget extends Context.Service<
   Budget,
   {
+    /**
+     * Runs one LLM call of `role`. With a cap in force: reserves `bound` first (failing with
+     * `BudgetExhausted` when it could cross the cap), then counts the real usage and drops the
+     * reservation, or just drops it if the call fails or is interrupted. Without a cap: counts it.
+     */
+    readonly call: <E>(
+      role: Role,
+      bound: Effect.Effect<Usage, E>,
+      run: Effect.Effect<LMResponse, E>
+    ) => Effect.Effect<LMResponse, E | BudgetExhausted>
     /** Admits one call of `role` whose usage is at most `bound`, or fails with `BudgetExhausted`. */
     readonly reserve: (role: Role, bound: Usage) => Effect.Effect<Reservation, BudgetExhausted>
     /** Counts a completed call at its real usage and drops its reservation. */
@@ -134,71 +146,108 @@ export class Budget extends Context.Service<
 >()("@maspo/core/Budget") {
   static readonly layer = Layer.effect(
     Budget,
-    Effect.gen(function* () {
-      const ref = yield* Ref.make<BudgetState>({ report: emptyReport(), cap: {}, gate: openGate })
+    Effect.sync(() => {
+      // Plain state changed only inside synchronous steps: a call's check and its reservation happen
+      // with no other fiber in between (cheaper than a Ref on the path of every LLM call).
+      let state: BudgetState = { report: emptyReport(), cap: {}, gate: openGate }
       const claimOf = (bound: Usage): Spend => ({
         calls: 1,
         tokens: Math.max(0, bound.promptTokens) + Math.max(0, bound.completionTokens)
       })
-      const reserve = (role: Role, bound: Usage) =>
-        Effect.flatMap(
-          Ref.modify(ref, (s): readonly [BudgetExhausted | Reservation, BudgetState] => {
-            const claim = claimOf(bound)
-            const used = spentOf(s.report)
-            const next = admit(s.gate, used, claim, s.cap)
-            if (next.admitted) return [{ role, claim }, { ...s, gate: next.gate }]
-            const refusal = new BudgetExhausted({
+      const count = (role: Role, usage: Usage, cached: boolean): BudgetReport => ({
+        ...state.report,
+        [role]: addTally(state.report[role], {
+          calls: 1,
+          liveCalls: cached ? 0 : 1,
+          cacheHits: cached ? 1 : 0,
+          promptTokens: usage.promptTokens,
+          completionTokens: usage.completionTokens
+        })
+      })
+      const reserveNow = (role: Role, bound: Usage): BudgetExhausted | Reservation => {
+        const claim = claimOf(bound)
+        const used = spentOf(state.report)
+        const next = admit(state.gate, used, claim, state.cap)
+        const refusal = next.admitted
+          ? undefined
+          : new BudgetExhausted({
               role,
-              cap: s.cap,
+              cap: state.cap,
               used,
-              reserved: s.gate.reserved,
+              reserved: state.gate.reserved,
               requested: claim.tokens,
               message:
                 `budget cap reached: a ${role} call of up to ${claim.tokens} tokens could take ` +
-                `${used.calls} calls / ${used.tokens} tokens used (+ ${s.gate.reserved.calls} calls / ` +
-                `${s.gate.reserved.tokens} tokens in flight) past ${describeCap(s.cap)}`
+                `${used.calls} calls / ${used.tokens} tokens used (+ ${state.gate.reserved.calls} calls / ` +
+                `${state.gate.reserved.tokens} tokens in flight) past ${describeCap(state.cap)}`
             })
-            return [refusal, { ...s, gate: next.gate }]
-          }),
-          (r) => (r instanceof BudgetExhausted ? Effect.fail(r) : Effect.succeed(r))
-        )
-      const settle = (reservation: Reservation, usage: Usage, cached: boolean) =>
-        Ref.update(ref, (s) => {
-          const report = {
-            ...s.report,
-            [reservation.role]: addTally(s.report[reservation.role], {
-              calls: 1,
-              liveCalls: cached ? 0 : 1,
-              cacheHits: cached ? 1 : 0,
-              promptTokens: usage.promptTokens,
-              completionTokens: usage.completionTokens
+        state = { ...state, gate: next.gate }
+        return refusal ?? { role, claim }
+      }
+      const settleNow = (reservation: Reservation, usage: Usage, cached: boolean) => {
+        const report = count(reservation.role, usage, cached)
+        state = { ...state, report, gate: release(state.gate, reservation.claim, spentOf(report), state.cap) }
+      }
+      const releaseNow = (reservation: Reservation) => {
+        state = { ...state, gate: release(state.gate, reservation.claim, spentOf(state.report), state.cap) }
+      }
+      const call = <E>(role: Role, bound: Effect.Effect<Usage, E>, run: Effect.Effect<LMResponse, E>) =>
+        Effect.suspend((): Effect.Effect<LMResponse, E | BudgetExhausted> => {
+          if (!isCapped(state.cap))
+            return Effect.tap(run, (response) =>
+              Effect.sync(() => {
+                state = { ...state, report: count(role, response.usage, response.cached === true) }
+              })
+            )
+          return Effect.flatMap(bound, (b) =>
+            Effect.uninterruptibleMask((restore): Effect.Effect<LMResponse, E | BudgetExhausted> => {
+              const reservation = reserveNow(role, b)
+              if (reservation instanceof BudgetExhausted) return Effect.fail(reservation)
+              return restore(run).pipe(
+                Effect.onExit((exit) =>
+                  Effect.sync(() =>
+                    Exit.isSuccess(exit)
+                      ? settleNow(reservation, exit.value.usage, exit.value.cached === true)
+                      : releaseNow(reservation)
+                  )
+                )
+              )
             })
-          }
-          return { ...s, report, gate: release(s.gate, reservation.claim, spentOf(report), s.cap) }
+          )
         })
-      const releaseOnly = (reservation: Reservation) =>
-        Ref.update(ref, (s) => ({
-          ...s,
-          gate: release(s.gate, reservation.claim, spentOf(s.report), s.cap)
-        }))
       const withCap = <A, E, R>(cap: BudgetCap, effect: Effect.Effect<A, E, R>) =>
         Effect.acquireUseRelease(
-          Ref.modify(ref, (s) => [s.cap, { ...s, cap, gate: openGate }] as const),
+          Effect.sync(() => {
+            const previous = state.cap
+            state = { ...state, cap, gate: openGate }
+            return previous
+          }),
           () => effect,
-          (previous) => Ref.update(ref, (s) => ({ ...s, cap: previous, gate: openGate }))
+          (previous) =>
+            Effect.sync(() => {
+              state = { ...state, cap: previous, gate: openGate }
+            })
         )
       return Budget.of({
-        reserve,
-        settle,
-        release: releaseOnly,
-        report: Effect.map(Ref.get(ref), (s) => s.report),
-        restore: (report) => Ref.update(ref, (s) => ({ ...s, report })),
+        call,
+        reserve: (role, bound) =>
+          Effect.suspend(() => {
+            const r = reserveNow(role, bound)
+            return r instanceof BudgetExhausted ? Effect.fail(r) : Effect.succeed(r)
+          }),
+        settle: (reservation, usage, cached) => Effect.sync(() => settleNow(reservation, usage, cached)),
+        release: (reservation) => Effect.sync(() => releaseNow(reservation)),
+        report: Effect.sync(() => state.report),
+        restore: (report) =>
+          Effect.sync(() => {
+            state = { ...state, report }
+          }),
         withCap,
-        capStatus: Effect.map(Ref.get(ref), (s) => {
-          const over = overshoot(spentOf(s.report), s.cap)
+        capStatus: Effect.sync(() => {
+          const over = overshoot(spentOf(state.report), state.cap)
           return {
-            cap: s.cap,
-            reached: s.gate.closed || over.calls > 0 || over.tokens > 0,
+            cap: state.cap,
+            reached: state.gate.closed || over.calls > 0 || over.tokens > 0,
             overshoot: over
           }
         })

@@ -1,4 +1,4 @@
-import { Context, Effect, Exit, Layer, Schema } from "effect"
+import { Context, Effect, Layer, Schema } from "effect"
 import { Budget, type BudgetExhausted } from "./Budget.ts"
 import { promptTokenBound } from "./BudgetGate.ts"
 import type { Role } from "./Role.ts"
@@ -147,21 +147,13 @@ export class LanguageModel extends Context.Service<
           seed: d.seed,
           sampleIndex: call.sampleIndex ?? 0
         }
-        const bound = client.usageBound ? yield* client.usageBound(request) : defaultUsageBound(request)
-        // Reserved before the call is sent, settled with the real usage after it; a call that fails
-        // or is interrupted gives its reservation back (a refusal closed the gate, so nothing else
-        // can use it).
-        return yield* Effect.uninterruptibleMask((restore) =>
-          Effect.gen(function* () {
-            const reservation = yield* budget.reserve(role, bound)
-            const exit = yield* Effect.exit(restore(client.generate(request)))
-            if (Exit.isSuccess(exit)) {
-              yield* budget.settle(reservation, exit.value.usage, exit.value.cached === true)
-              return exit.value
-            }
-            yield* budget.release(reservation)
-            return yield* exit
-          })
+        // Under a cap the Budget reserves the call with its bound before it is sent and settles it
+        // with the real usage after; a call that fails or is interrupted gives its reservation back
+        // (a refusal closed the gate, so nothing else can use it).
+        return yield* budget.call(
+          role,
+          client.usageBound ? client.usageBound(request) : Effect.sync(() => defaultUsageBound(request)),
+          client.generate(request)
         )
       })
       return LanguageModel.of({ client: (role) => clients[role], generate })
