@@ -17,10 +17,14 @@ import {
   runMaspo,
   type RunConfig,
   seedPrompts,
+  spentOf,
   stableHash,
-  stripLabels
+  stripLabels,
+  describeCap,
+  isCapped,
+  overshoot
 } from "@maspo/core"
-import { type BudgetCap, capReached, COMPARISON_METHODS, type ComparisonMethod } from "@maspo/baselines"
+import { type BudgetCap, COMPARISON_METHODS, type ComparisonMethod } from "@maspo/baselines"
 import { Console, Effect, Schema } from "effect"
 import { pathExists, renameFile } from "./files.ts"
 import { formatDifferences, settingsDiff } from "./settingsDiff.ts"
@@ -92,7 +96,8 @@ export const runOptimization = Effect.fn("runOptimization")(function* (req: Opti
       prompts: seeds,
       config,
       seed: run.seed,
-      concurrency: run.concurrency
+      concurrency: run.concurrency,
+      cap: req.cap
     }
     const checkpointFile = `${out}/checkpoint.json`
     // Concurrency and the cache do not change results, so a run may resume or replay with other values.
@@ -139,20 +144,22 @@ export const runOptimization = Effect.fn("runOptimization")(function* (req: Opti
         yield* renameFile(`${checkpointFile}.tmp`, checkpointFile)
       })
     const state = yield* runMaspo(input, start, {
-      shouldStop: (s) => capReached(s.budget, req.cap),
       checkpoint: (s) => {
-        const last = s.log[s.log.length - 1]!
+        const last = s.log[s.log.length - 1]
         return Effect.andThen(
           writeCheckpoint(s),
-          say(`step ${s.cursor}: ${last.agentId} ${last.kind}, best J ${last.beam[0]!.score.toFixed(3)}`)
+          say(
+            s.stopped === "budget" || last === undefined
+              ? `step ${s.cursor}: stopped at the budget cap (this step's work is discarded)`
+              : `step ${s.cursor}: ${last.agentId} ${last.kind}, best J ${last.beam[0]!.score.toFixed(3)}`
+          )
         )
       }
     }).pipe(Effect.provide(optimizerLayer(run, config, entry.simulator)))
-    const capped = capReached(state.budget, req.cap)
-    if (!isFinished(input, state) && !capped) return undefined
+    if (!isFinished(input, state) && state.stopped === undefined) return undefined
     prompts = state.prompts
     budget = state.budget
-    stoppedBy = isFinished(input, state) ? "schedule" : "budget"
+    stoppedBy = state.stopped ?? "schedule"
     log = state.log
   } else {
     const runner = COMPARISON_METHODS[req.method]
@@ -182,9 +189,35 @@ export const runOptimization = Effect.fn("runOptimization")(function* (req: Opti
   yield* writeJson(`${out}/split.json`, { ...entry.split, testIds: testItems.map((i) => i.id) })
   yield* writeJson(`${out}/prompts.json`, prompts)
   yield* writeJsonl(`${out}/steps.jsonl`, log)
-  yield* writeJson(`${out}/budget.json`, { method: req.method, cap: req.cap, stoppedBy, budget })
+  // `used` is what the optimization spent (the discarded last step of a capped run included); the
+  // held-out test evaluation below is the measurement, outside the cap, and reported apart.
+  const used = spentOf(budget)
+  const over = overshoot(used, req.cap)
+  yield* writeJson(`${out}/budget.json`, {
+    method: req.method,
+    cap: req.cap,
+    stoppedBy,
+    used,
+    overshoot: over,
+    budget
+  })
   yield* say(`optimized prompts: ${out}/prompts.json\nstep log: ${out}/steps.jsonl`)
-  yield* say(formatBudget(budget) + (stoppedBy === "budget" ? "\n(stopped at the budget cap)" : ""))
+  yield* say(
+    [
+      formatBudget(budget),
+      ...(isCapped(req.cap)
+        ? [
+            `optimization used ${used.calls} calls, ${used.tokens} tokens of the cap ${describeCap(req.cap)}` +
+              (stoppedBy === "budget"
+                ? " (stopped at the cap; the last, unfinished step was discarded)"
+                : "") +
+              (over.calls > 0 || over.tokens > 0
+                ? `; OVER the cap by ${over.calls} calls, ${over.tokens} tokens (a provider reported more tokens than the bound)`
+                : "")
+          ]
+        : [])
+    ].join("\n")
+  )
 
   if (testItems.length === 0) return { prompts, budget, stoppedBy } satisfies OptimizationOutcome
   const result = yield* Effect.gen(function* () {

@@ -21,7 +21,7 @@ const TestFile = Schema.Struct({
   optimized: Schema.Struct({ accuracy: Schema.Number, scores: Schema.Array(Schema.Number) })
 })
 const ManifestBudget = Schema.Struct({
-  budget: Schema.Struct({ total: Schema.NullOr(BudgetReport) })
+  budget: Schema.Struct({ optimization: Schema.NullOr(BudgetReport), total: Schema.NullOr(BudgetReport) })
 })
 
 /** One line of a step log, MASPO's or a comparison optimizer's, read loosely for plots. */
@@ -54,7 +54,10 @@ const withoutCacheSplit = (report: BudgetReport): BudgetReport => {
   }
 }
 
-/** A finished cell's result as the table builders take it (its cost: optimization plus test evaluation). */
+/**
+ * A finished cell's result as the table builders take it: its whole cost (optimization plus test
+ * evaluation) and the optimization's own, the figure a budget cap limits.
+ */
 export const readCell = Effect.fn("readCell")(function* (out: string, cell: Cell) {
   const fs = yield* FileSystem.FileSystem
   const dir = cellDir(out, cell)
@@ -76,6 +79,9 @@ export const readCell = Effect.fn("readCell")(function* (out: string, cell: Cell
     scores: test.optimized.scores,
     accuracy: test.optimized.accuracy,
     budget: withoutCacheSplit(manifest.budget.total ?? emptyReport()),
+    ...(manifest.budget.optimization !== null
+      ? { optimizationBudget: withoutCacheSplit(manifest.budget.optimization) }
+      : {}),
     ...(steps.length > 0 ? { steps } : {})
   }
   return result

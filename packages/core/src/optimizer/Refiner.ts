@@ -1,5 +1,5 @@
 import { Context, Effect, Layer } from "effect"
-import { LanguageModel, type LanguageModelError } from "../LanguageModel.ts"
+import { LanguageModel, type ModelCallError } from "../LanguageModel.ts"
 import { parseRefineReply, refineMessages, type RefineTrace } from "../protocol.ts"
 import { restoreMissingSlots, slotProblems } from "../Slots.ts"
 
@@ -46,7 +46,7 @@ export const splitBatch = <A>(items: ReadonlyArray<A>, parts: number): Array<Arr
 /** Proposes new prompts for one agent from its traces. */
 export class Refiner extends Context.Service<
   Refiner,
-  { readonly propose: (request: RefineRequest) => Effect.Effect<RefineOutcome, LanguageModelError> }
+  { readonly propose: (request: RefineRequest) => Effect.Effect<RefineOutcome, ModelCallError> }
 >()("@maspo/core/Refiner") {
   /**
    * MASPO's refiner: the optimizer LLM reads one part of the batch per child and answers with an

@@ -1,10 +1,10 @@
-import { Effect } from "effect"
 import {
   approxTokens,
   type LanguageModelClient,
   type LMRequest,
   type LMResponse,
   messagesTokens,
+  pureClient,
   type RoleClients
 } from "../LanguageModel.ts"
 import { parseCompressionRequest, PAIRWISE_MARKER, REFINE_MARKER } from "../protocol.ts"
@@ -40,11 +40,9 @@ export const simResponse = (request: LMRequest, params: SimParams = defaultSimPa
   }
 }
 
-export const simClient = (params: SimParams = defaultSimParams): LanguageModelClient => ({
-  provider: "sim",
-  model: SIM_MODEL,
-  generate: (request) => Effect.sync(() => simResponse(request, params))
-})
+/** Its usage is a pure function of the request, so a budget cap is checked against the exact figure. */
+export const simClient = (params: SimParams = defaultSimParams): LanguageModelClient =>
+  pureClient("sim", SIM_MODEL, (request) => simResponse(request, params))
 
 /** One simulator client per role (the default when no provider is configured). */
 export const simClients = (params: Partial<SimParams> = {}): RoleClients => {
