@@ -20,11 +20,10 @@ const exportCommand = Command.make(
       ),
       Flag.optional
     ),
-    keepProtected: Flag.Boolean("keep-protected").pipe(
-      Flag.withDescription(
-        "Write every request in full, protected questions (GPQA) included: a private copy, not for publishing"
-      ),
-      Flag.withDefault(false)
+    keepProtected: defaulted(
+      Flag.Boolean("keep-protected"),
+      false,
+      "Write every request in full, protected questions (GPQA) included: a private copy, not for publishing"
     )
   },
   Effect.fn("maspo.cache.export")(function* (input) {
