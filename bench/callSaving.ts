@@ -44,7 +44,7 @@ const evaluatorLayer = (config: OptimizerConfig, seed: number, rules: SavingRule
     : pairwiseEvaluatorLayer({
         name: "joint",
         weights: config.weights,
-        debiasPosition: config.debiasPosition,
+        debiasPosition: config.judgePosition === "both-orders",
         lookaheadDepth: config.lookaheadDepth,
         seed,
         ...rules
@@ -107,7 +107,11 @@ export const runWorld = (
     Effect.provide(
       world.name === "simulator"
         ? simOptimizerLayer(config, seed, rules)
-        : worldLayer(preferHigherSaw, { debiasPosition: config.debiasPosition, seed, ...rulesOf(rules) })
+        : worldLayer(preferHigherSaw, {
+            debiasPosition: config.judgePosition === "both-orders",
+            seed,
+            ...rulesOf(rules)
+          })
     ),
     Effect.orDie
   )

@@ -73,7 +73,7 @@ const chainComparisons = (topology: Topology, agentId: string): number => {
 export const referenceCallCount = (config: OptimizerConfig, topology: Topology): ReferenceCallCount => {
   const everyone = passCalls(topology, topology.order)
   const beamSize = new Map<string, number>(topology.agentIds.map((id) => [id, 1]))
-  const debias = config.debiasPosition ? 2 : 1
+  const debias = config.judgePosition === "both-orders" ? 2 : 1
 
   const perCandidate = (agentId: string): RoleCalls => {
     const chain = passCalls(topology, [agentId, ...descendants(topology, agentId)])

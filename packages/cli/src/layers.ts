@@ -17,6 +17,15 @@ export const systemLayer = (config: RunConfig, simulator?: RoleClients) =>
 /** Everything MASPO needs, with the evaluator the optimizer config asks for. */
 export const optimizerLayer = (config: RunConfig, optimizer: OptimizerConfig, simulator?: RoleClients) =>
   evaluatorLayerFor(optimizer, config.seed).pipe(
-    Layer.provideMerge(Layer.mergeAll(MasExecutor.layer, Refiner.layer, PairwiseJudge.layer)),
+    Layer.provideMerge(
+      Layer.mergeAll(
+        MasExecutor.layerWith({
+          labelledContext: optimizer.labelledContext,
+          enforceWordLimit: optimizer.enforceWordLimit
+        }),
+        Refiner.layerWith({ latexAwareSlots: optimizer.latexAwareSlots }),
+        PairwiseJudge.layer
+      )
+    ),
     Layer.provideMerge(languageModelLayer(config, simulator))
   )

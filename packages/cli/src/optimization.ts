@@ -160,7 +160,7 @@ export const runOptimization = Effect.fn("runOptimization")(function* (req: Opti
           concurrency: run.concurrency,
           cap: req.cap
         },
-        { supervised: req.supervised, debiasPosition: config.debiasPosition }
+        { supervised: req.supervised, debiasPosition: config.judgePosition === "both-orders" }
       )
       return { ...r, budget: yield* (yield* Budget).report }
     }).pipe(Effect.provide(optimizerLayer(run, config, entry.simulator)))

@@ -38,7 +38,7 @@ const flags = {
   out: outFlag,
   preset: Flag.Literals("preset", ["maspo", "paper"]).pipe(
     Flag.withDescription(
-      "maspo: the paper's search with position debiasing (default); paper: exactly the paper's"
+      "maspo: the released search with every maspo switch on (default); paper: the released algorithm (README: paper preset and maspo switches)"
     ),
     Flag.withDefault("maspo")
   ),
@@ -59,7 +59,7 @@ const flags = {
   weights: optional(Flag.String("weights"), "Weights a,b,c of local, lookahead, global (paper: 0.4,0.4,0.2)"),
   debiasPosition: optional(
     Flag.Boolean("debias-position"),
-    "Ask each comparison in both orders (--no-debias-position to disable)"
+    "Ask each comparison in both orders (judgePosition both-orders; --no-debias-position: one order at a seeded coin's side)"
   ),
   refresh: optional(Flag.Boolean("refresh"), "Beam refresh on revisits (--no-refresh to disable)"),
   sampling: optional(
@@ -163,7 +163,9 @@ export const resolveOptimizerConfig = Effect.fn("resolveOptimizerConfig")(functi
   set("batchSize", input.batch)
   set("poolSize", input.pool)
   set("evaluator", input.evaluator)
-  set("debiasPosition", input.debiasPosition)
+  // The old boolean flag: both orders, or one order at a seeded coin's side.
+  if (Option.isSome(input.debiasPosition))
+    c = { ...c, judgePosition: input.debiasPosition.value ? "both-orders" : "seeded-coin" }
   set("beamRefresh", input.refresh)
   set("caseSampling", input.sampling)
   set("misalignmentCases", input.kmis)

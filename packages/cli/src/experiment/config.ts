@@ -14,10 +14,28 @@ const OptimizerOverrides = Schema.Struct({
   rounds: Schema.optional(tuned.rounds),
   batchSize: Schema.optional(tuned.batchSize),
   poolSize: Schema.optional(tuned.poolSize),
-  debiasPosition: Schema.optional(tuned.debiasPosition),
+  judgePosition: Schema.optional(tuned.judgePosition),
   weights: Schema.optional(tuned.weights),
   misalignmentCases: Schema.optional(tuned.misalignmentCases),
-  lookaheadDepth: Schema.optional(tuned.lookaheadDepth)
+  lookaheadDepth: Schema.optional(tuned.lookaheadDepth),
+  tiesAtHalf: Schema.optional(tuned.tiesAtHalf),
+  labelledContext: Schema.optional(tuned.labelledContext),
+  enforceWordLimit: Schema.optional(tuned.enforceWordLimit),
+  sharedStepBatch: Schema.optional(tuned.sharedStepBatch),
+  casesFromAllChildren: Schema.optional(tuned.casesFromAllChildren),
+  injectOnce: Schema.optional(tuned.injectOnce),
+  caseFeedbackNote: Schema.optional(tuned.caseFeedbackNote),
+  renormalizeWeights: Schema.optional(tuned.renormalizeWeights),
+  lookaheadPooled: Schema.optional(tuned.lookaheadPooled),
+  jointRefresh: Schema.optional(tuned.jointRefresh),
+  dedupeBeam: Schema.optional(tuned.dedupeBeam),
+  failedProposalKeepsParent: Schema.optional(tuned.failedProposalKeepsParent),
+  bestFromBeamTop: Schema.optional(tuned.bestFromBeamTop),
+  keepBestOnRefresh: Schema.optional(tuned.keepBestOnRefresh),
+  skipIdleRefreshRun: Schema.optional(tuned.skipIdleRefreshRun),
+  latexAwareSlots: Schema.optional(tuned.latexAwareSlots),
+  judgeMemo: Schema.optional(tuned.judgeMemo),
+  skipIdenticalOutputs: Schema.optional(tuned.skipIdenticalOutputs)
 })
 export type OptimizerOverrides = typeof OptimizerOverrides.Type
 
