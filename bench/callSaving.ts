@@ -22,7 +22,7 @@ import {
   type TopologySpec
 } from "@maspo/core"
 import { arithTask, generateArithItems, simClients, simSequential } from "@maspo/core/sim"
-import { evaluatorLayerFor, pairwiseEvaluatorLayer } from "@maspo/evaluators"
+import { evaluatorLayerFor, pairwiseEvaluatorLayer, searchLayerFor } from "@maspo/evaluators"
 import { Effect, Layer } from "effect"
 import {
   chain,
@@ -52,8 +52,12 @@ const evaluatorLayer = (config: OptimizerConfig, seed: number, rules: SavingRule
 
 /** Everything `runMaspo` needs on the embedded simulator, with the judge rules `rules`. */
 export const simOptimizerLayer = (config: OptimizerConfig, seed: number, rules: SavingRules) =>
-  evaluatorLayer(config, seed, rules).pipe(
-    Layer.provideMerge(Layer.mergeAll(MasExecutor.layer, Refiner.layer, PairwiseJudge.layer)),
+  (typeof rules === "boolean"
+    ? searchLayerFor(config, seed, rules)
+    : evaluatorLayer(config, seed, rules).pipe(
+        Layer.provideMerge(Layer.mergeAll(MasExecutor.layer, Refiner.layer, PairwiseJudge.layer))
+      )
+  ).pipe(
     Layer.provideMerge(LanguageModel.layer(simClients(), defaultRoleDefaults(seed))),
     Layer.provideMerge(Budget.layer)
   )

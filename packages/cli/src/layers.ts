@@ -1,12 +1,5 @@
-import {
-  MasExecutor,
-  type OptimizerConfig,
-  PairwiseJudge,
-  Refiner,
-  type RoleClients,
-  type RunConfig
-} from "@maspo/core"
-import { evaluatorLayerFor } from "@maspo/evaluators"
+import { MasExecutor, type OptimizerConfig, type RoleClients, type RunConfig } from "@maspo/core"
+import { searchLayerFor } from "@maspo/evaluators"
 import { Layer } from "effect"
 import { languageModelLayer } from "./providers.ts"
 
@@ -14,18 +7,6 @@ import { languageModelLayer } from "./providers.ts"
 export const systemLayer = (config: RunConfig, simulator?: RoleClients) =>
   MasExecutor.layer.pipe(Layer.provideMerge(languageModelLayer(config, simulator)))
 
-/** Everything MASPO needs, with the evaluator the optimizer config asks for. */
+/** Everything MASPO needs, with the evaluator and the switches the optimizer config asks for. */
 export const optimizerLayer = (config: RunConfig, optimizer: OptimizerConfig, simulator?: RoleClients) =>
-  evaluatorLayerFor(optimizer, config.seed).pipe(
-    Layer.provideMerge(
-      Layer.mergeAll(
-        MasExecutor.layerWith({
-          labelledContext: optimizer.labelledContext,
-          enforceWordLimit: optimizer.enforceWordLimit
-        }),
-        Refiner.layerWith({ latexAwareSlots: optimizer.latexAwareSlots }),
-        PairwiseJudge.layer
-      )
-    ),
-    Layer.provideMerge(languageModelLayer(config, simulator))
-  )
+  searchLayerFor(optimizer, config.seed).pipe(Layer.provideMerge(languageModelLayer(config, simulator)))

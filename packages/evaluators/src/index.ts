@@ -1,4 +1,5 @@
-import type { OptimizerConfig } from "@maspo/core"
+import { MasExecutor, type OptimizerConfig, PairwiseJudge, Refiner } from "@maspo/core"
+import { Layer } from "effect"
 import { groundTruthEvaluatorLayer } from "./GroundTruthEvaluator.ts"
 import { pairwiseEvaluatorLayer } from "./PairwiseEvaluator.ts"
 
@@ -41,3 +42,18 @@ export const evaluatorLayerFor = (config: OptimizerConfig, seed: number, callSav
       return groundTruthEvaluatorLayer
   }
 }
+
+/** The executor, refiner and judge an optimizer config's switches ask for, under its evaluator. */
+export const searchLayerFor = (config: OptimizerConfig, seed: number, callSaving = true) =>
+  evaluatorLayerFor(config, seed, callSaving).pipe(
+    Layer.provideMerge(
+      Layer.mergeAll(
+        MasExecutor.layerWith({
+          labelledContext: config.labelledContext,
+          enforceWordLimit: config.enforceWordLimit
+        }),
+        Refiner.layerWith({ latexAwareSlots: config.latexAwareSlots }),
+        PairwiseJudge.layer
+      )
+    )
+  )
