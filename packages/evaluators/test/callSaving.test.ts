@@ -54,14 +54,16 @@ describe("the call-saving rules change no decision (acceptance)", () => {
     600_000
   )
 
-  it.effect("scripted world: 20 seeded runs take the same decisions, never with more judge calls", () =>
-    Effect.gen(function* () {
-      for (const config of [maspoDefaults, paperDefaults]) {
-        const r = yield* compareSaving(SCRIPTED_WORLD, "x", config, SEEDS)
-        assert.strictEqual(r.sameDecisions, SEEDS.length)
-        assert.isAtMost(r.withSaving.evaluator, r.withoutSaving.evaluator)
-      }
-    }),
+  it.effect(
+    "scripted world: 20 seeded runs take the same decisions, never with more judge calls",
+    () =>
+      Effect.gen(function* () {
+        for (const config of [maspoDefaults, paperDefaults]) {
+          const r = yield* compareSaving(SCRIPTED_WORLD, "x", config, SEEDS)
+          assert.strictEqual(r.sameDecisions, SEEDS.length)
+          assert.isAtMost(r.withSaving.evaluator, r.withoutSaving.evaluator)
+        }
+      }),
     600_000
   )
 })

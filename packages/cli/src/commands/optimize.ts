@@ -4,6 +4,7 @@ import {
   LevelWeights,
   maspoDefaults,
   OptimizerConfig,
+  type OptimizerOverrides,
   paperDefaults,
   PositiveInt,
   type RunConfig
@@ -136,7 +137,11 @@ export const parseWeights = (text: string) => {
 }
 
 /** preset < ablation < individual flags. */
-export const resolveOptimizerConfig = Effect.fn("resolveOptimizerConfig")(function* (input: Input) {
+export const resolveOptimizerConfig = Effect.fn("resolveOptimizerConfig")(function* (
+  input: Input,
+  /** The run config's `optimizer` (its file or `--set optimizer.<field>`): over the preset and ablation. */
+  overrides: OptimizerOverrides = {}
+) {
   const fields = OptimizerConfig.fields
   yield* checkFlags([
     ["--beam", fields.beamWidth, input.beam],
@@ -153,6 +158,7 @@ export const resolveOptimizerConfig = Effect.fn("resolveOptimizerConfig")(functi
   ])
   let c: OptimizerConfig = input.preset === "paper" ? paperDefaults : maspoDefaults
   if (Option.isSome(input.ablation)) c = ABLATIONS[input.ablation.value]!(c)
+  for (const [k, v] of Object.entries(overrides)) if (v !== undefined) c = { ...c, [k]: v }
   const set = <K extends keyof OptimizerConfig>(key: K, o: Option.Option<OptimizerConfig[K]>) => {
     if (Option.isSome(o)) c = { ...c, [key]: o.value }
   }
@@ -190,7 +196,7 @@ export const optimizeCommand = Command.make(
     const run = input.selfOptimized ? selfOptimized(resolved) : resolved
     yield* runOptimization({
       run,
-      optimizer: yield* resolveOptimizerConfig(input),
+      optimizer: yield* resolveOptimizerConfig(input, run.optimizer),
       method: input.method,
       cap: {
         ...(Option.isSome(input.maxCalls) ? { maxCalls: input.maxCalls.value } : {}),

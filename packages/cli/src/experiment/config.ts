@@ -1,4 +1,4 @@
-import { ABLATIONS, OptimizerConfig, PositiveInt, RunConfig, Seed } from "@maspo/core"
+import { ABLATIONS, OptimizerOverrides, PositiveInt, RunConfig, Seed } from "@maspo/core"
 import { Schema } from "effect"
 
 /**
@@ -6,38 +6,7 @@ import { Schema } from "effect"
  * run` executes every cell of it; `maspo table` turns the finished cells into tables and plots.
  */
 
-const tuned = OptimizerConfig.fields
-const OptimizerOverrides = Schema.Struct({
-  beamWidth: Schema.optional(tuned.beamWidth),
-  childrenPerParent: Schema.optional(tuned.childrenPerParent),
-  stepsPerVisit: Schema.optional(tuned.stepsPerVisit),
-  rounds: Schema.optional(tuned.rounds),
-  batchSize: Schema.optional(tuned.batchSize),
-  poolSize: Schema.optional(tuned.poolSize),
-  judgePosition: Schema.optional(tuned.judgePosition),
-  weights: Schema.optional(tuned.weights),
-  misalignmentCases: Schema.optional(tuned.misalignmentCases),
-  lookaheadDepth: Schema.optional(tuned.lookaheadDepth),
-  tiesAtHalf: Schema.optional(tuned.tiesAtHalf),
-  labelledContext: Schema.optional(tuned.labelledContext),
-  enforceWordLimit: Schema.optional(tuned.enforceWordLimit),
-  sharedStepBatch: Schema.optional(tuned.sharedStepBatch),
-  casesFromAllChildren: Schema.optional(tuned.casesFromAllChildren),
-  injectOnce: Schema.optional(tuned.injectOnce),
-  caseFeedbackNote: Schema.optional(tuned.caseFeedbackNote),
-  renormalizeWeights: Schema.optional(tuned.renormalizeWeights),
-  lookaheadPooled: Schema.optional(tuned.lookaheadPooled),
-  jointRefresh: Schema.optional(tuned.jointRefresh),
-  dedupeBeam: Schema.optional(tuned.dedupeBeam),
-  failedProposalKeepsParent: Schema.optional(tuned.failedProposalKeepsParent),
-  bestFromBeamTop: Schema.optional(tuned.bestFromBeamTop),
-  keepBestOnRefresh: Schema.optional(tuned.keepBestOnRefresh),
-  skipIdleRefreshRun: Schema.optional(tuned.skipIdleRefreshRun),
-  latexAwareSlots: Schema.optional(tuned.latexAwareSlots),
-  judgeMemo: Schema.optional(tuned.judgeMemo),
-  skipIdenticalOutputs: Schema.optional(tuned.skipIdenticalOutputs)
-})
-export type OptimizerOverrides = typeof OptimizerOverrides.Type
+export { OptimizerOverrides }
 
 export const MethodSpec = Schema.Struct({
   /** The row name in tables (unique within the experiment). */

@@ -1,4 +1,4 @@
-import { Schema } from "effect"
+import { Schema, Struct } from "effect"
 import { LevelWeights, NonNegativeInt, PositiveInt } from "../Bounds.ts"
 
 export const EvaluatorKind = Schema.Literals(["joint", "local", "global", "ground-truth"])
@@ -79,6 +79,10 @@ export const OptimizerConfig = Schema.Struct({
   skipIdenticalOutputs: Schema.Boolean
 })
 export type OptimizerConfig = typeof OptimizerConfig.Type
+
+/** Any subset of the fields, each checked as in the full config: a run config's or an experiment's `optimizer`. */
+export const OptimizerOverrides = OptimizerConfig.mapFields(Struct.map(Schema.optional))
+export type OptimizerOverrides = typeof OptimizerOverrides.Type
 
 export const paperDefaults: OptimizerConfig = {
   beamWidth: 2,
