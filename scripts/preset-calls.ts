@@ -1,7 +1,7 @@
 /**
  * LLM calls per role of the maspo preset and of the paper preset (the released algorithm), each run
  * in full on the simulator's sequential system at defaults, over the same seeds, measured (no
- * derivation). Writes a small JSON (default results/preset-calls.json).
+ * derivation). Writes a small JSON (default results/calls/preset-calls.json).
  * Usage: npx tsx scripts/preset-calls.ts [--seeds N] [--out FILE]
  */
 import { writeFileSync } from "node:fs"
@@ -15,7 +15,7 @@ const arg = (name: string, fallback: string) => {
 }
 const seedCount = Number(arg("--seeds", "10"))
 if (!Number.isSafeInteger(seedCount) || seedCount < 1) throw new Error(`--seeds: expected an integer >= 1`)
-const out = arg("--out", "results/preset-calls.json")
+const out = arg("--out", "results/calls/preset-calls.json")
 const seeds = Array.from({ length: seedCount }, (_, i) => i + 1)
 
 const roles = ["agent", "optimizer", "evaluator"] as const
