@@ -71,7 +71,7 @@ export const OptimizerConfig = Schema.Struct({
   keepBestOnRefresh: Schema.Boolean,
   /** No reference run on refresh when every member equals the best. */
   skipIdleRefreshRun: Schema.Boolean,
-  /** LaTeX-aware slots (`\\boxed{x}` is text); off, a candidate with any other brace expression falls back to its parent. */
+  /** LaTeX-aware slots (`\boxed{x}` is text); off, a candidate with any other brace expression falls back to its parent. */
   latexAwareSlots: Schema.Boolean,
   /** A comparison already answered for the same texts is not asked again. */
   judgeMemo: Schema.Boolean,
