@@ -166,10 +166,16 @@ export const runMaspo = Effect.fn("runMaspo")(function* <E = never, R = never>(
 
   /** Released: the predecessors' stored cases, one per item in stored order; a seeded sample when too many. */
   const memberInjection = (agentId: string, rng: SeededRng): Array<CaseRecord> => {
+    const delivered = state.agents[agentId]!.delivered
     const stored: Array<CaseRecord> = []
     if (config.caseSampling !== "random")
       for (const c of topology.predecessors.get(agentId)!.flatMap((p) => state.agents[p]?.cases ?? []))
-        if (poolById.has(c.itemId) && !stored.some((x) => x.itemId === c.itemId)) stored.push(c)
+        if (
+          poolById.has(c.itemId) &&
+          !(config.injectOnce && delivered.includes(caseKey(c))) &&
+          !stored.some((x) => x.itemId === c.itemId)
+        )
+          stored.push(c)
     const limit = Math.min(config.maxInjected, config.batchSize)
     return stored.length > limit ? rng.sample(stored, limit) : stored
   }
