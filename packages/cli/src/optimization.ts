@@ -25,7 +25,9 @@ import {
   overshoot
 } from "@maspo/core"
 import { type BudgetCap, COMPARISON_METHODS, type ComparisonMethod } from "@maspo/baselines"
-import { Console, Effect, FileSystem, Schema } from "effect"
+import { Console, Effect, Schema } from "effect"
+import { pathExists, renameFile } from "./files.ts"
+import { formatDifferences, settingsDiff } from "./settingsDiff.ts"
 import { optimizerLayer, systemLayer } from "./layers.ts"
 import { readJsonAs, writeJson, writeJsonl } from "./output.ts"
 import { describeSplit, lookupTopology, openTask } from "./registry.ts"
@@ -74,7 +76,6 @@ export interface OptimizationOutcome {
  * resumes from it). Returns undefined when a MASPO run stopped early on request (tests only).
  */
 export const runOptimization = Effect.fn("runOptimization")(function* (req: OptimizationRequest) {
-  const fs = yield* FileSystem.FileSystem
   const { run, optimizer: config, out } = req
   const say = (line: string) => (req.verbose ? Console.log(line) : Effect.void)
   const entry = yield* openTask(run, config.poolSize)
@@ -100,22 +101,34 @@ export const runOptimization = Effect.fn("runOptimization")(function* (req: Opti
     }
     const checkpointFile = `${out}/checkpoint.json`
     // Concurrency and the cache do not change results, so a run may resume or replay with other values.
-    const identity = stableHash({
-      run: { ...run, concurrency: 0, cache: undefined },
-      config,
-      cap: req.cap,
-      pool: pool.map((i) => i.id)
-    })
+    const settings = JSON.parse(
+      JSON.stringify({
+        run: { ...run, concurrency: 0, cache: undefined },
+        config,
+        cap: req.cap,
+        pool: pool.map((i) => i.id)
+      })
+    ) as unknown
+    const identity = stableHash(settings)
     let start = initialState(input)
-    if (req.resume && (yield* fs.exists(checkpointFile))) {
-      const saved = yield* readJsonAs(Schema.Struct({ identity: Schema.String, state: OptimizerState }))(
-        checkpointFile
-      )
-      if (saved.identity !== identity)
+    if (req.resume && (yield* pathExists(checkpointFile))) {
+      const saved = yield* readJsonAs(
+        Schema.Struct({
+          identity: Schema.String,
+          settings: Schema.optional(Schema.Unknown),
+          state: OptimizerState
+        })
+      )(checkpointFile)
+      if (saved.identity !== identity) {
+        const diffs = saved.settings === undefined ? [] : settingsDiff(saved.settings, settings)
         return yield* new InputError({
           source: checkpointFile,
-          message: "the checkpoint belongs to a different configuration; use another --out or drop --resume"
+          message:
+            "the checkpoint belongs to different settings" +
+            (diffs.length > 0 ? ` (${formatDifferences(diffs)})` : "") +
+            "; resume with the checkpoint's settings, or use another --out, or drop --resume to start afresh"
         })
+      }
       start = saved.state
       yield* say(`resuming at step ${start.cursor} from ${checkpointFile}`)
     }
@@ -124,9 +137,11 @@ export const runOptimization = Effect.fn("runOptimization")(function* (req: Opti
         // Write then rename, so a kill mid-write never leaves a torn checkpoint.
         yield* writeJson(`${checkpointFile}.tmp`, {
           identity,
+          // Kept so that a resume with other settings can say which fields differ.
+          settings,
           state: Schema.encodeSync(OptimizerState)(state)
         })
-        yield* fs.rename(`${checkpointFile}.tmp`, checkpointFile)
+        yield* renameFile(`${checkpointFile}.tmp`, checkpointFile)
       })
     const state = yield* runMaspo(input, start, {
       checkpoint: (s) => {

@@ -27,8 +27,7 @@ const optimize = async (name: string, flags: ReadonlyArray<string>) => {
       "sequential",
       "--seed",
       "1",
-      "--test-n",
-      "0",
+      "--skip-test",
       "--out",
       out,
       ...flags
