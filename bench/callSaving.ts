@@ -1,7 +1,9 @@
 /**
  * Call efficiency of the optimizer: MASPO runs with and without the judge's call-saving rules (memo,
  * identical-output skip) on the embedded simulator and on the scripted world, the decisions they
- * take, and their LLM calls per role next to the paper's reference count (`referenceCallCount`).
+ * take, and their LLM calls per role next to the released algorithm's, measured by running the
+ * paper preset on the same seeds (on the simulator; the scripted world does not play the released
+ * judge requests).
  */
 import {
   Budget,
@@ -11,6 +13,7 @@ import {
   LanguageModel,
   makeTopology,
   MasExecutor,
+  paperDefaults,
   type OptimizeInput,
   type OptimizerConfig,
   type OptimizerState,
@@ -22,7 +25,7 @@ import {
   type TopologySpec
 } from "@maspo/core"
 import { arithTask, generateArithItems, simClients, simSequential } from "@maspo/core/sim"
-import { evaluatorLayerFor, pairwiseEvaluatorLayer } from "@maspo/evaluators"
+import { evaluatorLayerFor, pairwiseEvaluatorLayer, searchLayerFor } from "@maspo/evaluators"
 import { Effect, Layer } from "effect"
 import {
   chain,
@@ -31,7 +34,13 @@ import {
   task as scriptedTask,
   worldLayer
 } from "../packages/evaluators/test/scriptedWorld.ts"
-import { type RoleCalls, referenceCallCount } from "./referenceCallCount.ts"
+
+/** LLM calls per role. */
+export interface RoleCalls {
+  readonly agent: number
+  readonly optimizer: number
+  readonly evaluator: number
+}
 
 /** The judge's call-saving rules; `true`/`false` switch both (as `evaluatorLayerFor` does). */
 export type SavingRules = boolean | { readonly skipIdentical: boolean; readonly memoize: boolean }
@@ -44,7 +53,7 @@ const evaluatorLayer = (config: OptimizerConfig, seed: number, rules: SavingRule
     : pairwiseEvaluatorLayer({
         name: "joint",
         weights: config.weights,
-        debiasPosition: config.debiasPosition,
+        debiasPosition: config.judgePosition === "both-orders",
         lookaheadDepth: config.lookaheadDepth,
         seed,
         ...rules
@@ -52,8 +61,12 @@ const evaluatorLayer = (config: OptimizerConfig, seed: number, rules: SavingRule
 
 /** Everything `runMaspo` needs on the embedded simulator, with the judge rules `rules`. */
 export const simOptimizerLayer = (config: OptimizerConfig, seed: number, rules: SavingRules) =>
-  evaluatorLayer(config, seed, rules).pipe(
-    Layer.provideMerge(Layer.mergeAll(MasExecutor.layer, Refiner.layer, PairwiseJudge.layer)),
+  (typeof rules === "boolean"
+    ? searchLayerFor(config, seed, rules)
+    : evaluatorLayer(config, seed, rules).pipe(
+        Layer.provideMerge(Layer.mergeAll(MasExecutor.layer, Refiner.layer, PairwiseJudge.layer))
+      )
+  ).pipe(
     Layer.provideMerge(LanguageModel.layer(simClients(), defaultRoleDefaults(seed))),
     Layer.provideMerge(Budget.layer)
   )
@@ -107,7 +120,11 @@ export const runWorld = (
     Effect.provide(
       world.name === "simulator"
         ? simOptimizerLayer(config, seed, rules)
-        : worldLayer(preferHigherSaw, { debiasPosition: config.debiasPosition, seed, ...rulesOf(rules) })
+        : worldLayer(preferHigherSaw, {
+            debiasPosition: config.judgePosition === "both-orders",
+            seed,
+            ...rulesOf(rules)
+          })
     ),
     Effect.orDie
   )
@@ -142,11 +159,12 @@ export interface SavingComparison {
   /** Per role, summed over the seeds. */
   readonly withSaving: RoleCalls
   readonly withoutSaving: RoleCalls
-  readonly reference: RoleCalls
+  /** The paper preset's calls on the same seeds (simulator only), summed. */
+  readonly reference: RoleCalls | undefined
   readonly saved: { readonly memo: number; readonly identical: number }
   /** Calls of the first step (seed 1 of the list), with saving. */
   readonly firstStep: RoleCalls
-  readonly referenceFirstStep: RoleCalls
+  readonly referenceFirstStep: RoleCalls | undefined
 }
 
 const add = (a: RoleCalls, b: RoleCalls): RoleCalls => ({
@@ -154,6 +172,10 @@ const add = (a: RoleCalls, b: RoleCalls): RoleCalls => ({
   optimizer: a.optimizer + b.optimizer,
   evaluator: a.evaluator + b.evaluator
 })
+const firstStepOf = (state: OptimizerState): RoleCalls => {
+  const s = state.log[0]!.budget
+  return { agent: s.agent.calls, optimizer: s.optimizer.calls, evaluator: s.evaluator.calls }
+}
 const none: RoleCalls = { agent: 0, optimizer: 0, evaluator: 0 }
 
 /** Runs every seed with and without the call-saving rules and compares decisions and calls. */
@@ -165,8 +187,9 @@ export const compareSaving = (
   rules: SavingRules = true
 ): Effect.Effect<SavingComparison> =>
   Effect.gen(function* () {
-    const topology = yield* Effect.orDie(makeTopology(world.spec))
-    const ref = referenceCallCount(config, topology)
+    const measureReference = world.name === "simulator"
+    let reference = none
+    let referenceFirstStep = none
     let same = 0
     let withSaving = none
     let withoutSaving = none
@@ -181,12 +204,13 @@ export const compareSaving = (
       withoutSaving = add(withoutSaving, callsOf(off.state))
       memo += on.saved.memo
       identical += on.saved.identical
-      if (seed === seeds[0]) {
-        const s = on.state.log[0]!.budget
-        firstStep = { agent: s.agent.calls, optimizer: s.optimizer.calls, evaluator: s.evaluator.calls }
+      if (seed === seeds[0]) firstStep = firstStepOf(on.state)
+      if (measureReference) {
+        const paper = yield* runWorld(world, paperDefaults, seed, true)
+        reference = add(reference, callsOf(paper.state))
+        if (seed === seeds[0]) referenceFirstStep = firstStepOf(paper.state)
       }
     }
-    const n = seeds.length
     return {
       world: world.name,
       preset,
@@ -195,13 +219,9 @@ export const compareSaving = (
       sameDecisions: same,
       withSaving,
       withoutSaving,
-      reference: {
-        agent: n * ref.total.agent,
-        optimizer: n * ref.total.optimizer,
-        evaluator: n * ref.total.evaluator
-      },
+      reference: measureReference ? reference : undefined,
       saved: { memo, identical },
       firstStep,
-      referenceFirstStep: ref.firstStep
+      referenceFirstStep: measureReference ? referenceFirstStep : undefined
     }
   })

@@ -175,7 +175,7 @@ export const runOptimization = Effect.fn("runOptimization")(function* (req: Opti
           concurrency: run.concurrency,
           cap: req.cap
         },
-        { supervised: req.supervised, debiasPosition: config.debiasPosition }
+        { supervised: req.supervised, debiasPosition: config.judgePosition === "both-orders" }
       )
       return { ...r, budget: yield* (yield* Budget).report }
     }).pipe(Effect.provide(optimizerLayer(run, config, entry.simulator)))
@@ -225,7 +225,15 @@ export const runOptimization = Effect.fn("runOptimization")(function* (req: Opti
     const seed = yield* evaluateSystem(topology, seeds, entry.task, testItems, options)
     const best = yield* evaluateSystem(topology, prompts, entry.task, testItems, options)
     return { seed, best, budget: yield* (yield* Budget).report }
-  }).pipe(Effect.provide(systemLayer(run, entry.simulator)))
+  }).pipe(
+    // The test runs the system the optimization optimized (the paper preset's context and compression).
+    Effect.provide(
+      systemLayer(run, entry.simulator, {
+        labelledContext: config.labelledContext,
+        enforceWordLimit: config.enforceWordLimit
+      })
+    )
+  )
   const seedScores = result.seed.scored.map((s) => s.score)
   const scores = result.best.scored.map((s) => s.score)
   const diff = pairedBootstrap(scores, seedScores, { seed: deriveSeed(run.seed, "bootstrap") })

@@ -56,30 +56,34 @@ const runAndKill = (dir: string, step: number, extra: ReadonlyArray<string> = []
 const read = (dir: string, f: string) => readFileSync(join(dir, f), "utf8")
 
 describe("resume after a kill", () => {
-  it("identical prompts, step log and budget after SIGKILLs at random steps", async () => {
-    const whole = join(work, "whole")
-    expect((await runCli([...ARGS, "--out", whole], { cwd: work })).code).toBe(0)
-    const rng = new SeededRng(2026)
-    const broken = join(work, "broken")
-    const killedAt: Array<number | undefined> = []
-    // Two kills at increasing random steps (a --resume with no checkpoint yet starts afresh).
-    for (const step of [1 + rng.int(5), 7 + rng.int(5)]) {
-      killedAt.push(await runAndKill(broken, step))
-      if (existsSync(join(broken, "prompts.json"))) break
-      const cursor = cursorOf(broken)
-      expect(cursor).toBeDefined()
-    }
-    expect(killedAt[0]).toBeDefined()
-    // The first kill landed before the end (the uninterrupted run's final cursor).
-    expect(killedAt[0]!).toBeLessThan(cursorOf(whole)!)
-    const resumed = await runCli([...ARGS, "--out", broken, "--resume"], { cwd: work })
-    expect(resumed.stderr).toBe("")
-    expect(resumed.code).toBe(0)
-    for (const f of ["prompts.json", "steps.jsonl"]) expect(read(broken, f), f).toBe(read(whole, f))
-    const budget = (dir: string) =>
-      (JSON.parse(read(dir, "checkpoint.json")) as { state: { budget: unknown } }).state.budget
-    expect(budget(broken)).toEqual(budget(whole))
-  }, 180_000)
+  // The paper preset keeps state of its own (the best-so-far with its J, duplicate beam members,
+  // per-member batches): a resumed run must end as an uninterrupted one there too.
+  for (const preset of ["maspo", "paper"])
+    it(`${preset} preset: identical prompts, step log and budget after SIGKILLs at random steps`, async () => {
+      const extra = ["--preset", preset]
+      const whole = join(work, `whole-${preset}`)
+      expect((await runCli([...ARGS, ...extra, "--out", whole], { cwd: work })).code).toBe(0)
+      const rng = new SeededRng(2026)
+      const broken = join(work, `broken-${preset}`)
+      const killedAt: Array<number | undefined> = []
+      // Two kills at increasing random steps (a --resume with no checkpoint yet starts afresh).
+      for (const step of [1 + rng.int(5), 7 + rng.int(5)]) {
+        killedAt.push(await runAndKill(broken, step, extra))
+        if (existsSync(join(broken, "prompts.json"))) break
+        const cursor = cursorOf(broken)
+        expect(cursor).toBeDefined()
+      }
+      expect(killedAt[0]).toBeDefined()
+      // The first kill landed before the end (the uninterrupted run's final cursor).
+      expect(killedAt[0]!).toBeLessThan(cursorOf(whole)!)
+      const resumed = await runCli([...ARGS, ...extra, "--out", broken, "--resume"], { cwd: work })
+      expect(resumed.stderr).toBe("")
+      expect(resumed.code).toBe(0)
+      for (const f of ["prompts.json", "steps.jsonl"]) expect(read(broken, f), f).toBe(read(whole, f))
+      const budget = (dir: string) =>
+        (JSON.parse(read(dir, "checkpoint.json")) as { state: { budget: unknown } }).state.budget
+      expect(budget(broken)).toEqual(budget(whole))
+    }, 180_000)
 
   it("under a call cap: a run killed and resumed stops where the uninterrupted one did, with the same figures", async () => {
     const cap = ["--max-calls", "1500"]

@@ -67,6 +67,35 @@ describe("maspo rejects what it does not understand", () => {
     expect(err).toMatch(new RegExp(`error: ${file}:\\d+: seeds\\[2\\]: seed 1 is listed twice`))
   })
 
+  it("--set optimizer.<field> reaches the optimizer: checked, and in effect", async () => {
+    expect(
+      await rejected(["optimize", "--task", "arith", "--skip-test", "--set", "optimizer.dedupBeam=true"])
+    ).toMatch(
+      /--set optimizer\.dedupBeam=true: optimizer\.dedupBeam: unknown field; did you mean `dedupeBeam`\?/
+    )
+    expect(
+      await rejected(["optimize", "--task", "arith", "--skip-test", "--set", "optimizer.beamWidth=0"])
+    ).toMatch(/optimizer\.beamWidth: expected an integer >= 1, got 0/)
+    expect(
+      await rejected(["eval", "--task", "arith", "--n", "2", "--set", "optimizer.judgeMemo=true"])
+    ).toMatch(/optimizer: eval runs no optimizer/)
+    // The paper preset's first step asks 60 comparisons in one order; both orders double them.
+    const firstStepJudgeCalls = async (extra: ReadonlyArray<string>) => {
+      const out = join(work, `set-${extra.length}`)
+      const args = ["optimize", "--task", "arith", "--preset", "paper", "--rounds", "1", "--steps", "1"]
+      const r = await runCli([...args, "--skip-test", "--out", out, ...extra], { cwd: work })
+      expect(r.code).toBe(0)
+      const state = (
+        JSON.parse(readFileSync(join(out, "checkpoint.json"), "utf8")) as {
+          state: { log: Array<{ budget: { evaluator: { calls: number } } }> }
+        }
+      ).state
+      return state.log[0]!.budget.evaluator.calls
+    }
+    expect(await firstStepJudgeCalls([])).toBe(60)
+    expect(await firstStepJudgeCalls(["--set", "optimizer.judgePosition=both-orders"])).toBe(120)
+  }, 120_000)
+
   it("an unknown --set path is rejected with the closest field", async () => {
     const err = await rejected(["eval", "--set", "sead=3", "--n", "2"])
     expect(err).toContain("error: --set sead=3: sead: unknown field; did you mean `seed`?")

@@ -15,6 +15,13 @@ export interface Comparison {
 export interface JudgeOptions {
   /** Ask in both orders; the candidate wins only if both orders prefer it (disagreement = tie). */
   readonly debiasPosition: boolean
+  /** Asked in one order: the candidate is always A (the released code) instead of a seeded coin's side. */
+  readonly candidateFirst?: boolean
+  /**
+   * Off: a verdict is a win or a loss, as in the released code: an unparsable reply reads as A, and
+   * asked in both orders a win needs both to agree. On (default): both count 0.5.
+   */
+  readonly tiesAtHalf?: boolean
   /** Seed for the candidate's position when asking in one order only. */
   readonly seed: number
   /** Identical texts are a tie without asking (a judge's answer there is noise). */
@@ -88,21 +95,25 @@ export class PairwiseJudge extends Context.Service<
           saved.identical++
           return 0.5
         }
+        const ties = options.tiesAtHalf ?? true
         if (options.debiasPosition) {
           const first = yield* ask(c, c.candidate, c.reference, options.memoize)
           const second = yield* ask(c, c.reference, c.candidate, options.memoize)
           if (first === "A" && second === "B") return 1
           if (first === "B" && second === "A") return 0
-          return 0.5
+          return ties ? 0.5 : 0
         }
         // One order only: the candidate's position is a seeded coin per comparison, so position bias
         // adds noise instead of a systematic push towards candidates or references.
         const candidateFirst =
+          options.candidateFirst === true ||
           unitFromParts("position", options.seed, c.question, c.level, c.reference, c.candidate) < 0.5
-        const verdict = candidateFirst
+        const asked = candidateFirst
           ? yield* ask(c, c.candidate, c.reference, options.memoize)
           : yield* ask(c, c.reference, c.candidate, options.memoize)
-        if (verdict === undefined) return 0.5
+        if (asked === undefined && ties) return 0.5
+        // The released parser reads a reply naming no letter as A.
+        const verdict = asked ?? "A"
         return (verdict === "A") === candidateFirst ? 1 : 0
       })
 

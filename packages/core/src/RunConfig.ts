@@ -1,5 +1,6 @@
 import { Schema } from "effect"
 import { Fraction, NonNegativeInt, NonNegativeNumber, PositiveInt, PositiveNumber, Seed } from "./Bounds.ts"
+import { OptimizerOverrides } from "./optimizer/OptimizerConfig.ts"
 
 /** The simulator's brevity bias: P(preferring a bare answer on a tie) - 0.5, so in [-0.5, 0.5]. */
 const BrevityBias = Schema.Number.check(
@@ -65,6 +66,8 @@ export const RunConfig = Schema.Struct({
       mode: Schema.optional(Schema.Literals(["read-write", "replay", "record-fresh", "off"]))
     })
   ),
+  /** Optimizer config fields over the preset and ablation (flags win): `--set optimizer.dedupeBeam=false`. */
+  optimizer: Schema.optional(OptimizerOverrides),
   providers: Schema.Struct({
     agent: Schema.optional(ProviderConfig),
     optimizer: Schema.optional(ProviderConfig),

@@ -18,6 +18,18 @@ export interface PairwiseEvaluatorOptions {
   /** Which levels are judged; a level with weight 0 is not asked at all. */
   readonly weights: { readonly local: number; readonly lookahead: number; readonly global: number }
   readonly debiasPosition: boolean
+  /** Asked in one order, the candidate is always A (else a seeded coin picks its side). */
+  readonly candidateFirst?: boolean
+  /** 0.5 for disagreeing orders and unparsable verdicts (default); off, every verdict is a win or a loss. */
+  readonly tiesAtHalf?: boolean
+  /** Renormalise the weights over the levels judged (default); off, 0.7/0.3 without lookahead. */
+  readonly renormalizeWeights?: boolean
+  /**
+   * The released lookahead: every successor (the terminal included), a comparison skipped when
+   * either output is empty, the rate pooled over the comparisons made. Off (default): the terminal
+   * dropped when other successors exist, every one compared, averaged per item.
+   */
+  readonly lookaheadPooled?: boolean
   /** Successor levels the lookahead looks at (1 = immediate successors). */
   readonly lookaheadDepth: number
   readonly seed: number
@@ -27,7 +39,12 @@ export interface PairwiseEvaluatorOptions {
 }
 
 /** Descendants within `depth` edges, excluding the terminal (the global level covers it). */
-export const lookaheadAgents = (topology: Topology, agentId: string, depth: number): Array<string> => {
+export const lookaheadAgents = (
+  topology: Topology,
+  agentId: string,
+  depth: number,
+  keepTerminal = false
+): Array<string> => {
   const out: Array<string> = []
   let frontier = [agentId]
   for (let d = 0; d < depth; d++) {
@@ -37,7 +54,7 @@ export const lookaheadAgents = (topology: Topology, agentId: string, depth: numb
   // With a single successor that is the terminal, the paper still compares the successor's output:
   // keep it; only drop the terminal when other successors exist.
   const nonTerminal = out.filter((id) => id !== topology.terminal)
-  return nonTerminal.length > 0 ? nonTerminal : out
+  return nonTerminal.length > 0 && !keepTerminal ? nonTerminal : out
 }
 
 const average = (xs: ReadonlyArray<number>) =>
@@ -60,14 +77,22 @@ export const pairwiseEvaluatorLayer = (options: PairwiseEvaluatorOptions) =>
         debiasPosition: options.debiasPosition,
         seed: options.seed,
         skipIdentical: options.skipIdentical ?? true,
-        memoize: options.memoize ?? true
+        memoize: options.memoize ?? true,
+        ...(options.candidateFirst !== undefined ? { candidateFirst: options.candidateFirst } : {}),
+        ...(options.tiesAtHalf !== undefined ? { tiesAtHalf: options.tiesAtHalf } : {})
       }
+      const pooled = options.lookaheadPooled ?? false
 
       const score = Effect.fn("Evaluator.score")(function* (input: CandidateInput) {
         const { topology, agentId } = input
         const isTerminal = agentId === topology.terminal
-        const weights = isTerminal ? { local: 0, lookahead: 0, global: 1 } : options.weights
-        const ahead = weights.lookahead > 0 ? lookaheadAgents(topology, agentId, options.lookaheadDepth) : []
+        const weights = isTerminal
+          ? { local: 0, lookahead: 0, global: 1 }
+          : input.withoutLookahead
+            ? { ...options.weights, lookahead: 0 }
+            : options.weights
+        const ahead =
+          weights.lookahead > 0 ? lookaheadAgents(topology, agentId, options.lookaheadDepth, pooled) : []
         const role = agentNode(topology, agentId)?.role
 
         const perItem = yield* Effect.forEach(
@@ -97,10 +122,18 @@ export const pairwiseEvaluatorLayer = (options: PairwiseEvaluatorOptions) =>
                 )
               }
               const local = weights.local > 0 ? yield* compare("local", agentId) : undefined
-              const lookahead =
-                weights.lookahead > 0
-                  ? average(yield* Effect.forEach(ahead, (id) => compare("lookahead", id)))
-                  : undefined
+              // Pooled: only successors whose outputs are non-empty on both sides are compared.
+              const compared = pooled
+                ? ahead.filter(
+                    (id) =>
+                      agentTrace(ref, id)!.rawOutput.trim() !== "" &&
+                      agentTrace(cand, id)!.rawOutput.trim() !== ""
+                  )
+                : ahead
+              const aheadWins =
+                weights.lookahead > 0 ? yield* Effect.forEach(compared, (id) => compare("lookahead", id)) : []
+              // Pooled, the item's lookahead verdict (for misalignment cases) is the last successor's.
+              const lookahead = pooled ? aheadWins[aheadWins.length - 1] : average(aheadWins)
               const global = weights.global > 0 ? yield* compare("global", undefined) : undefined
               const verdict: ItemVerdict = {
                 itemId: item.id,
@@ -108,18 +141,21 @@ export const pairwiseEvaluatorLayer = (options: PairwiseEvaluatorOptions) =>
                 ...(lookahead !== undefined ? { lookahead } : {}),
                 ...(global !== undefined ? { global } : {})
               }
-              return { verdict, trace: cand }
+              return { verdict, trace: cand, aheadWins }
             }),
           { concurrency: "unbounded" }
         )
         const verdicts = perItem.map((p) => p.verdict)
         const levels: { local?: number; lookahead?: number; global?: number } = {}
         for (const key of ["local", "lookahead", "global"] as const) {
-          const v = average(verdicts.flatMap((x) => (x[key] === undefined ? [] : [x[key]])))
+          const v =
+            key === "lookahead" && pooled
+              ? average(perItem.flatMap((p) => p.aheadWins))
+              : average(verdicts.flatMap((x) => (x[key] === undefined ? [] : [x[key]])))
           if (v !== undefined) levels[key] = v
         }
         const result: CandidateScore = {
-          reward: weightedReward(levels, weights),
+          reward: weightedReward(levels, weights, options.renormalizeWeights ?? true),
           levels,
           verdicts,
           traces: perItem.map((p) => p.trace)

@@ -4,13 +4,16 @@ import {
   initialState,
   type OptimizeInput,
   OptimizerState,
-  paperDefaults,
+  maspoDefaults,
+  type OptimizerConfig,
   runMaspo,
   seedPrompts,
   totalTally
 } from "@maspo/core"
 import { Effect, Schema } from "effect"
 import { chainTopology, items, preferHigherSaw, task, worldLayer } from "./scriptedWorld.ts"
+
+const searchRules: OptimizerConfig = { ...maspoDefaults, judgePosition: "seeded-coin" }
 
 const inputFor = Effect.gen(function* () {
   const topology = yield* chainTopology
@@ -19,7 +22,9 @@ const inputFor = Effect.gen(function* () {
     task,
     pool: items,
     prompts: seedPrompts(topology),
-    config: paperDefaults,
+    // maspo's search rules (shared batch, cases from every child) under this file's one-order judge;
+    // the released rules are pinned in paperPreset.test.ts and switches.test.ts.
+    config: searchRules,
     seed: 7,
     concurrency: 4
   }
@@ -112,7 +117,7 @@ describe("MASPO search with scripted LLMs", () => {
 
   it.effect("random sampling injects nothing", () =>
     Effect.gen(function* () {
-      const input = { ...(yield* inputFor), config: { ...paperDefaults, caseSampling: "random" as const } }
+      const input = { ...(yield* inputFor), config: { ...searchRules, caseSampling: "random" as const } }
       const state = yield* runMaspo(input, initialState(input), { stopAfter: 4 })
       assert.deepStrictEqual(state.log[3]!.injected, [])
     }).pipe(Effect.provide(worldLayer(preferHigherSaw)))

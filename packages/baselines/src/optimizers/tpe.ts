@@ -160,7 +160,7 @@ export const runTpe = Effect.fn("runTpe")(function* (
         const batch = proposalRng.sample(input.pool, opts.proposalBatch)
         const proposed =
           opts.candidatesPerAgent <= 0
-            ? Option.some({ proposals: [], rejected: [] })
+            ? Option.some({ proposals: [], rejected: [], parentCopies: 0 })
             : yield* completedStep(
                 Effect.gen(function* () {
                   return yield* refiner.propose({

@@ -1,4 +1,4 @@
-import { formatBudget, formatPercent, NonNegativeInt, PromptSet } from "@maspo/core"
+import { formatBudget, formatPercent, InputError, NonNegativeInt, PromptSet } from "@maspo/core"
 import { Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import {
@@ -58,6 +58,11 @@ export const evalCommand = Command.make(
   Effect.fn("maspo.eval")(function* (input) {
     yield* checkFlags([["--refine-rounds", NonNegativeInt, input.refineRounds]])
     const config = yield* resolveRunConfig(input)
+    if (config.optimizer !== undefined)
+      return yield* new InputError({
+        source: "optimizer",
+        message: "eval runs no optimizer: its settings apply to `maspo optimize` only"
+      })
     const out = Option.getOrElse(input.out, () =>
       defaultEvalOut(config.task, config.topology, String(config.seed))
     )

@@ -6,6 +6,7 @@ import {
   LevelWeights,
   maspoDefaults,
   OptimizerConfig,
+  type OptimizerOverrides,
   paperDefaults,
   PositiveInt,
   type RunConfig,
@@ -44,8 +45,8 @@ const METHOD_HELP: Readonly<Record<MethodName, string>> = {
 
 const PRESETS = ["maspo", "paper"] as const
 const PRESET_HELP: Readonly<Record<(typeof PRESETS)[number], string>> = {
-  maspo: "the paper's search with position debiasing",
-  paper: "exactly the paper's"
+  maspo: "the released search with every maspo switch on (README: paper preset and maspo switches)",
+  paper: "the released algorithm"
 }
 
 const PRESET_CONFIGS: Readonly<Record<(typeof PRESETS)[number], OptimizerConfig>> = {
@@ -102,8 +103,8 @@ const flags = {
   weights: preset(Flag.String("weights"), "Weights a,b,c of local, lookahead, global", "weights"),
   debiasPosition: preset(
     Flag.Boolean("debias-position"),
-    "Ask each comparison in both orders, --no-debias-position to disable",
-    "debiasPosition"
+    "Ask each comparison in both orders (judgePosition both-orders; --no-debias-position: one order at a seeded coin's side)",
+    "judgePosition"
   ),
   refresh: preset(
     Flag.Boolean("refresh"),
@@ -184,7 +185,11 @@ export const parseWeights = (text: string) => {
 }
 
 /** preset < ablation < individual flags. */
-export const resolveOptimizerConfig = Effect.fn("resolveOptimizerConfig")(function* (input: Input) {
+export const resolveOptimizerConfig = Effect.fn("resolveOptimizerConfig")(function* (
+  input: Input,
+  /** The run config's `optimizer` (its file or `--set optimizer.<field>`): over the preset and ablation. */
+  overrides: OptimizerOverrides = {}
+) {
   const fields = OptimizerConfig.fields
   yield* checkFlags([
     ["--beam", fields.beamWidth, input.beam],
@@ -201,6 +206,7 @@ export const resolveOptimizerConfig = Effect.fn("resolveOptimizerConfig")(functi
   ])
   let c: OptimizerConfig = input.preset === "paper" ? paperDefaults : maspoDefaults
   if (Option.isSome(input.ablation)) c = ABLATIONS[input.ablation.value]!(c)
+  for (const [k, v] of Object.entries(overrides)) if (v !== undefined) c = { ...c, [k]: v }
   const set = <K extends keyof OptimizerConfig>(key: K, o: Option.Option<OptimizerConfig[K]>) => {
     if (Option.isSome(o)) c = { ...c, [key]: o.value }
   }
@@ -211,7 +217,9 @@ export const resolveOptimizerConfig = Effect.fn("resolveOptimizerConfig")(functi
   set("batchSize", input.batch)
   set("poolSize", input.pool)
   set("evaluator", input.evaluator)
-  set("debiasPosition", input.debiasPosition)
+  // The old boolean flag: both orders, or one order at a seeded coin's side.
+  if (Option.isSome(input.debiasPosition))
+    c = { ...c, judgePosition: input.debiasPosition.value ? "both-orders" : "seeded-coin" }
   set("beamRefresh", input.refresh)
   set("caseSampling", input.sampling)
   set("misalignmentCases", input.kmis)
@@ -280,7 +288,7 @@ export const optimizeCommand = Command.make(
       return yield* new InputError({ source: "--skip-test", message: "cannot be combined with --test-n" })
     const resolved = yield* resolveRunConfig({ ...input, n: Option.none() }, true)
     const run = input.selfOptimized ? selfOptimized(resolved) : resolved
-    const optimizer = yield* resolveOptimizerConfig(input)
+    const optimizer = yield* resolveOptimizerConfig(input, run.optimizer)
     const cap: BudgetCap = {
       ...(Option.isSome(input.maxCalls) ? { maxCalls: input.maxCalls.value } : {}),
       ...(Option.isSome(input.maxTokens) ? { maxTokens: input.maxTokens.value } : {})

@@ -1,4 +1,4 @@
-import { ABLATIONS, OptimizerConfig, PositiveInt, RunConfig, Seed } from "@maspo/core"
+import { ABLATIONS, OptimizerOverrides, PositiveInt, RunConfig, Seed } from "@maspo/core"
 import { Schema } from "effect"
 
 /**
@@ -6,20 +6,7 @@ import { Schema } from "effect"
  * run` executes every cell of it; `maspo table` turns the finished cells into tables and plots.
  */
 
-const tuned = OptimizerConfig.fields
-const OptimizerOverrides = Schema.Struct({
-  beamWidth: Schema.optional(tuned.beamWidth),
-  childrenPerParent: Schema.optional(tuned.childrenPerParent),
-  stepsPerVisit: Schema.optional(tuned.stepsPerVisit),
-  rounds: Schema.optional(tuned.rounds),
-  batchSize: Schema.optional(tuned.batchSize),
-  poolSize: Schema.optional(tuned.poolSize),
-  debiasPosition: Schema.optional(tuned.debiasPosition),
-  weights: Schema.optional(tuned.weights),
-  misalignmentCases: Schema.optional(tuned.misalignmentCases),
-  lookaheadDepth: Schema.optional(tuned.lookaheadDepth)
-})
-export type OptimizerOverrides = typeof OptimizerOverrides.Type
+export { OptimizerOverrides }
 
 export const MethodSpec = Schema.Struct({
   /** The row name in tables (unique within the experiment). */

@@ -20,6 +20,8 @@ export interface CandidateInput {
   /** The full prompt set with the candidate prompt in `agentId`'s place. */
   readonly candidatePrompts: PromptSet
   readonly reference: ReadonlyArray<ReferenceRun>
+  /** Judge no lookahead level (the released refresh). */
+  readonly withoutLookahead?: boolean
 }
 
 export interface CandidateScore {
@@ -44,11 +46,28 @@ export class Evaluator extends Context.Service<
   }
 >()("@maspo/core/Evaluator") {}
 
-/** Win rate minus 0.5 of the weighted levels that were judged, renormalising over those present. */
+/** The released code's fixed weights of local and global when no lookahead comparison was made. */
+export const FALLBACK_WEIGHTS = { local: 0.7, lookahead: 0, global: 0.3 } as const
+
+/**
+ * Win rate minus 0.5 of the weighted levels that were judged, renormalising over those present. With
+ * `renormalize` off, a joint score missing its lookahead level takes 0.7 local + 0.3 global instead,
+ * as the released code does.
+ */
 export const weightedReward = (
   levels: CandidateScore["levels"],
-  weights: { readonly local: number; readonly lookahead: number; readonly global: number }
+  weights: { readonly local: number; readonly lookahead: number; readonly global: number },
+  renormalize = true
 ): number => {
+  if (
+    !renormalize &&
+    levels.lookahead === undefined &&
+    levels.local !== undefined &&
+    levels.global !== undefined &&
+    weights.local > 0 &&
+    weights.global > 0
+  )
+    return weightedReward(levels, FALLBACK_WEIGHTS)
   let total = 0
   let weight = 0
   for (const key of ["local", "lookahead", "global"] as const) {

@@ -9,15 +9,25 @@ import { deriveSeed, SeededRng } from "../random.ts"
 import type { Task, TaskItem } from "../Task.ts"
 import { agentNode, type Topology } from "../Topology.ts"
 import { agentTrace, type Trace } from "../Trace.ts"
-import { type BeamMember, bestOf, nextBeam, reanchorBeam, type ScoredChild } from "./beam.ts"
+import {
+  bestOf,
+  localBest,
+  nextBeam,
+  reanchorBeam,
+  resortBeam,
+  type ScoredChild,
+  updateBest
+} from "./beam.ts"
 import { Evaluator, type ReferenceRun } from "./Evaluator.ts"
 import {
   type CaseRecord,
   isMisaligned,
+  type ItemVerdict,
   isSuccess,
   misalignmentRate,
   misalignmentSeverity,
-  rankCases
+  rankCases,
+  releasedCases
 } from "./misalignment.ts"
 import type { OptimizerConfig } from "./OptimizerConfig.ts"
 import { Refiner } from "./Refiner.ts"
@@ -128,38 +138,90 @@ export const runMaspo = Effect.fn("runMaspo")(function* <E = never, R = never>(
 
   const withPrompt = (agentId: string, prompt: string): PromptSet => ({ ...state.prompts, [agentId]: prompt })
 
-  const runStep = Effect.fnUntraced(function* (entry: ScheduleEntry, rng: SeededRng) {
-    const { agentId } = entry
-    const node = agentNode(topology, agentId)!
-    const agent = state.agents[agentId]!
+  const feedbackFor = (source: CaseRecord) =>
+    config.caseSampling === "success"
+      ? `Upstream agent '${source.agentId}' changed its output on this item and the system improved.`
+      : `Upstream agent '${source.agentId}' changed its output on this item; its own output looked better but the downstream result got worse.`
 
-    // Batch: injected cases from the predecessors first, then random pool items.
+  /** maspo: undelivered cases by severity then recency, one per item, at most min(maxInjected, B). */
+  const sharedInjection = (agentId: string): Array<CaseRecord> => {
+    const agent = state.agents[agentId]!
     const offered =
       config.caseSampling === "random"
         ? []
         : topology.predecessors
             .get(agentId)!
             .flatMap((p) => state.agents[p]?.cases ?? [])
-            .filter((c) => !agent.delivered.includes(caseKey(c)) && poolById.has(c.itemId))
+            .filter(
+              (c) => (!config.injectOnce || !agent.delivered.includes(caseKey(c))) && poolById.has(c.itemId)
+            )
             .sort((a, b) => b.severity - a.severity || b.seq - a.seq)
     const injected: Array<CaseRecord> = []
     for (const c of offered) {
       if (injected.length >= Math.min(config.maxInjected, config.batchSize)) break
       if (!injected.some((x) => x.itemId === c.itemId)) injected.push(c)
     }
+    return injected
+  }
+
+  /** Released: the predecessors' stored cases, one per item in stored order; a seeded sample when too many. */
+  const memberInjection = (agentId: string, rng: SeededRng): Array<CaseRecord> => {
+    const delivered = state.agents[agentId]!.delivered
+    const stored: Array<CaseRecord> = []
+    if (config.caseSampling !== "random")
+      for (const c of topology.predecessors.get(agentId)!.flatMap((p) => state.agents[p]?.cases ?? []))
+        if (
+          poolById.has(c.itemId) &&
+          !(config.injectOnce && delivered.includes(caseKey(c))) &&
+          !stored.some((x) => x.itemId === c.itemId)
+        )
+          stored.push(c)
+    const limit = Math.min(config.maxInjected, config.batchSize)
+    return stored.length > limit ? rng.sample(stored, limit) : stored
+  }
+
+  const batchWith = (injected: ReadonlyArray<CaseRecord>, rng: SeededRng): Array<TaskItem> => {
     const injectedIds = new Set(injected.map((c) => c.itemId))
     const rest = rng.sample(
       input.pool.filter((i) => !injectedIds.has(i.id)),
       config.batchSize - injected.length
     )
-    const batch = [...injected.map((c) => poolById.get(c.itemId)!), ...rest]
+    return [...injected.map((c) => poolById.get(c.itemId)!), ...rest]
+  }
 
-    // Each parent's outputs are computed once and shared by all its children.
+  const runStep = Effect.fnUntraced(function* (entry: ScheduleEntry, rng: SeededRng) {
+    const { agentId } = entry
+    const node = agentNode(topology, agentId)!
+    const agent = state.agents[agentId]!
     const parents = agent.beam
+
+    // Batches: injected cases from the predecessors first, then random pool items. maspo shares one
+    // batch among the parents; the released search draws a batch per parent (after one draw it
+    // never uses, kept so the draws follow its structure).
+    let injectedPer: Array<Array<CaseRecord>>
+    let batches: Array<Array<TaskItem>>
+    if (config.sharedStepBatch) {
+      const injected = sharedInjection(agentId)
+      const batch = batchWith(injected, rng)
+      injectedPer = parents.map(() => injected)
+      batches = parents.map(() => batch)
+    } else {
+      rng.sample(input.pool, config.batchSize)
+      injectedPer = []
+      batches = []
+      for (const _ of parents) {
+        const injected = memberInjection(agentId, rng)
+        injectedPer.push(injected)
+        batches.push(batchWith(injected, rng))
+      }
+    }
+
+    // Each parent's outputs are computed once and shared by all its children; with a shared batch
+    // later parents reuse the first parent's upstream outputs.
     const runs: Array<ReadonlyArray<ReferenceRun>> = []
-    for (const parent of parents) {
-      const base = runs[0]?.map((r) => r.trace)
-      runs.push(yield* referenceRuns(withPrompt(agentId, parent.prompt), batch, agentId, base))
+    for (const [p, parent] of parents.entries()) {
+      const base = config.sharedStepBatch ? runs[0]?.map((r) => r.trace) : undefined
+      runs.push(yield* referenceRuns(withPrompt(agentId, parent.prompt), batches[p]!, agentId, base))
     }
 
     const proposals = yield* Effect.forEach(
@@ -172,19 +234,12 @@ export const runMaspo = Effect.fn("runMaspo")(function* <E = never, R = never>(
           children: config.childrenPerParent,
           traces: runs[p]!.map((r) => {
             const t = agentTrace(r.trace, agentId)!
-            const source = injected.find((c) => c.itemId === r.item.id)
+            const source = injectedPer[p]!.find((c) => c.itemId === r.item.id)
             return {
               question: r.item.question,
               context: t.context,
               output: t.rawOutput,
-              ...(source
-                ? {
-                    feedback:
-                      config.caseSampling === "success"
-                        ? `Upstream agent '${source.agentId}' changed its output on this item and the system improved.`
-                        : `Upstream agent '${source.agentId}' changed its output on this item; its own output looked better but the downstream result got worse.`
-                  }
-                : {})
+              ...(source && config.caseFeedbackNote ? { feedback: feedbackFor(source) } : {})
             }
           })
         }),
@@ -207,37 +262,62 @@ export const runMaspo = Effect.fn("runMaspo")(function* <E = never, R = never>(
     )
 
     let seq = state.seq
-    const found: Array<CaseRecord> = []
-    for (const e of evaluations) {
-      for (const v of e.score.verdicts) {
-        if (config.caseSampling === "success" ? isSuccess(v) : isMisaligned(v)) {
-          found.push({
-            itemId: v.itemId,
-            agentId,
-            severity: config.caseSampling === "success" ? 2 : misalignmentSeverity(v),
-            seq: seq++
-          })
-        }
-      }
-    }
+    const casesOf = (verdicts: ReadonlyArray<ItemVerdict>): Array<CaseRecord> =>
+      verdicts
+        .filter((v) => (config.caseSampling === "success" ? isSuccess(v) : isMisaligned(v)))
+        .map((v) => ({
+          itemId: v.itemId,
+          agentId,
+          severity: config.caseSampling === "success" ? 2 : misalignmentSeverity(v),
+          seq: seq++
+        }))
     const families = parents.map((parent, p) => ({
       parent,
       children: evaluations
         .filter((e) => e.p === p)
-        .map((e): ScoredChild => ({ parent, prompt: e.proposal.prompt, reward: e.score.reward }))
+        .map((e): ScoredChild => ({ parent, prompt: e.proposal.prompt, reward: e.score.reward })),
+      ...(config.failedProposalKeepsParent ? { parentCopies: proposals[p]!.parentCopies } : {})
     }))
-    const beam = nextBeam(families, config.beamWidth)
-    const best = bestOf(beam)
+    const beam = nextBeam(families, config.beamWidth, config.dedupeBeam)
+
+    // The released best-so-far: changed only when a member's offer beats it by more than 1e-6.
+    const offers = families.map((f) => {
+      const child = localBest(f.children)
+      return { member: f.parent, ...(child ? { child } : {}) }
+    })
+    const update = updateBest(agent.best ?? { prompt: state.prompts[agentId]!, score: 0 }, offers)
+    const prompt = config.bestFromBeamTop ? bestOf(beam).prompt : update.best.prompt
+    let cases: Array<CaseRecord>
+    if (config.casesFromAllChildren)
+      cases = rankCases(
+        [...agent.cases, ...evaluations.flatMap((e) => casesOf(e.score.verdicts))],
+        config.misalignmentCases
+      )
+    else {
+      // Only from the candidate that set a new best, replacing the old cases if it has any.
+      const child = update.setBy !== undefined ? offers[update.setBy]!.child : undefined
+      const e = child && evaluations.find((x) => x.p === update.setBy && x.proposal.prompt === child.prompt)
+      const fresh = e
+        ? casesOf(
+            config.caseSampling === "misalignment"
+              ? releasedCases(e.score.verdicts, config.misalignmentCases)
+              : e.score.verdicts.filter(isSuccess).slice(0, config.misalignmentCases)
+          )
+        : []
+      cases = fresh.length > 0 ? fresh : [...agent.cases]
+    }
+    const allInjected = [...new Map(injectedPer.flat().map((c) => [caseKey(c), c])).values()]
     state = {
       ...state,
       seq,
-      prompts: { ...state.prompts, [agentId]: best.prompt },
+      prompts: { ...state.prompts, [agentId]: prompt },
       agents: {
         ...state.agents,
         [agentId]: {
           beam,
-          cases: rankCases([...agent.cases, ...found], config.misalignmentCases),
-          delivered: [...agent.delivered, ...injected.map(caseKey)]
+          cases,
+          delivered: config.injectOnce ? [...agent.delivered, ...allInjected.map(caseKey)] : agent.delivered,
+          ...(config.bestFromBeamTop ? {} : { best: update.best })
         }
       }
     }
@@ -246,8 +326,9 @@ export const runMaspo = Effect.fn("runMaspo")(function* <E = never, R = never>(
       agentId,
       kind: "step",
       step: entry.step,
-      batch: batch.map((i) => i.id),
-      injected: injected.map((c) => c.itemId),
+      batch: batches[0]!.map((i) => i.id),
+      ...(config.sharedStepBatch ? {} : { batches: batches.map((b) => b.map((i) => i.id)) }),
+      injected: [...new Set(allInjected.map((c) => c.itemId))],
       children: evaluations.map((e) => ({
         parent: e.p,
         prompt: e.proposal.prompt,
@@ -259,7 +340,7 @@ export const runMaspo = Effect.fn("runMaspo")(function* <E = never, R = never>(
       rejected: proposals.flatMap((o) => o.rejected.map((r) => ({ reason: r.reason }))),
       misalignmentRate: misalignmentRate(evaluations.flatMap((e) => e.score.verdicts)),
       beam,
-      best: best.prompt
+      best: prompt
     }
     return log
   })
@@ -269,10 +350,15 @@ export const runMaspo = Effect.fn("runMaspo")(function* <E = never, R = never>(
     const agent = state.agents[agentId]!
     const best = state.prompts[agentId]!
     const batch = rng.sample(input.pool, config.batchSize)
-    const others = agent.beam.filter((m) => m.prompt !== best)
+    // maspo scores each distinct prompt once; the released refresh scores every member.
+    const others = agent.beam.filter(
+      (m, i) =>
+        m.prompt !== best &&
+        (config.dedupeBeam ? agent.beam.findIndex((x) => x.prompt === m.prompt) === i : true)
+    )
     const rewards = new Map<string, number>()
     const children: Array<StepLog["children"][number]> = []
-    if (others.length > 0) {
+    if (others.length > 0 || !config.skipIdleRefreshRun) {
       const reference = yield* referenceRuns(state.prompts, batch, agentId)
       const scores = yield* Effect.forEach(
         others,
@@ -282,7 +368,8 @@ export const runMaspo = Effect.fn("runMaspo")(function* <E = never, R = never>(
             task,
             agentId,
             candidatePrompts: withPrompt(agentId, m.prompt),
-            reference
+            reference,
+            ...(config.jointRefresh ? {} : { withoutLookahead: true })
           }),
         { concurrency: "unbounded" }
       )
@@ -298,16 +385,22 @@ export const runMaspo = Effect.fn("runMaspo")(function* <E = never, R = never>(
         })
       })
     }
-    const beam: Array<BeamMember> = reanchorBeam(
-      agent.beam.some((m) => m.prompt === best) ? agent.beam : [{ prompt: best, score: 0 }, ...agent.beam],
+    const anchored = reanchorBeam(
+      config.keepBestOnRefresh && !agent.beam.some((m) => m.prompt === best)
+        ? [{ prompt: best, score: 0 }, ...agent.beam]
+        : agent.beam,
       best,
       rewards
     )
-    const top = bestOf(beam)
+    const beam = config.bestFromBeamTop ? anchored : resortBeam(anchored)
+    const top = config.bestFromBeamTop ? bestOf(beam) : beam[0]!
     state = {
       ...state,
       prompts: { ...state.prompts, [agentId]: top.prompt },
-      agents: { ...state.agents, [agentId]: { ...agent, beam } }
+      agents: {
+        ...state.agents,
+        [agentId]: { ...agent, beam, ...(config.bestFromBeamTop ? {} : { best: top }) }
+      }
     }
     const log: Omit<StepLog, "index" | "budget"> = {
       round: entry.round,

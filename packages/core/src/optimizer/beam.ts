@@ -29,7 +29,18 @@ export const acceptChild = (c: ScoredChild): BeamMember & { readonly accepted: b
  * The next beam: the best `width` distinct prompts by J. Among duplicates the higher J is kept; ties in
  * J keep the earlier entry, so the result depends only on the input order, never on sort instability.
  */
-export const pruneBeam = (entries: ReadonlyArray<BeamMember>, width: number): Array<BeamMember> => {
+export const pruneBeam = (
+  entries: ReadonlyArray<BeamMember>,
+  width: number,
+  dedupe = true
+): Array<BeamMember> => {
+  // The released search keeps duplicates: a stable sort by J, ties in input order.
+  if (!dedupe)
+    return entries
+      .map((member, order) => ({ member, order }))
+      .sort((a, b) => b.member.score - a.member.score || a.order - b.order)
+      .slice(0, width)
+      .map((e) => e.member)
   const best = new Map<string, { member: BeamMember; order: number }>()
   entries.forEach((member, order) => {
     const seen = best.get(member.prompt)
@@ -47,19 +58,60 @@ export const pruneBeam = (entries: ReadonlyArray<BeamMember>, width: number): Ar
  * no usable child survives as itself.
  */
 export const nextBeam = (
-  families: ReadonlyArray<{ readonly parent: BeamMember; readonly children: ReadonlyArray<ScoredChild> }>,
-  width: number
+  families: ReadonlyArray<{
+    readonly parent: BeamMember
+    readonly children: ReadonlyArray<ScoredChild>
+    /** Proposals that fell back to or equal the parent, each a copy of it (the released search). */
+    readonly parentCopies?: number
+  }>,
+  width: number,
+  dedupe = true
 ) =>
   pruneBeam(
-    families.flatMap((f) =>
-      f.children.length === 0
-        ? [f.parent]
-        : f.children.map((c) => {
-            const { prompt, score } = acceptChild(c)
-            return { prompt, score }
-          })
-    ),
-    width
+    families.flatMap((f) => {
+      const nodes: Array<BeamMember> = f.children.map((c) => {
+        const { prompt, score } = acceptChild(c)
+        return { prompt, score }
+      })
+      for (let i = 0; i < (f.parentCopies ?? 0); i++) nodes.push(f.parent)
+      return nodes.length === 0 ? [f.parent] : nodes
+    }),
+    width,
+    dedupe
+  )
+
+/** The released code's margin: a best-so-far is replaced only by a J higher by more than this. */
+export const BEST_MARGIN = 1e-6
+
+/**
+ * The released best-so-far update. Each member offers itself plus its best child's reward when that
+ * is positive; the first strictly highest offer is the step's best, which replaces `best` only if
+ * it beats it by more than BEST_MARGIN. Returns the index of the member that set a new best, if any.
+ */
+export const updateBest = (
+  best: BeamMember,
+  offers: ReadonlyArray<{ readonly member: BeamMember; readonly child?: ScoredChild }>
+): { best: BeamMember; setBy?: number } => {
+  let current = best
+  let from: number | undefined
+  offers.forEach((o, i) => {
+    const gain = o.child && o.child.reward > 0 ? o.child.reward : 0
+    const offer = { prompt: gain > 0 ? o.child!.prompt : o.member.prompt, score: o.member.score + gain }
+    if (offer.score > current.score) {
+      current = offer
+      from = i
+    }
+  })
+  return current.score > best.score + BEST_MARGIN && from !== undefined
+    ? { best: current, setBy: from }
+    : { best }
+}
+
+/** A member's best child: the highest reward > 0, the earliest on ties (the released rule). */
+export const localBest = (children: ReadonlyArray<ScoredChild>): ScoredChild | undefined =>
+  children.reduce<ScoredChild | undefined>(
+    (b, c) => (c.reward > 0 && (!b || c.reward > b.reward) ? c : b),
+    undefined
   )
 
 /** The member with the highest J (the earliest on ties). */
@@ -80,3 +132,7 @@ export const reanchorBeam = (
     prompt: m.prompt,
     score: m.prompt === best ? 0 : (rewardAgainstBest.get(m.prompt) ?? 0)
   }))
+
+/** The released refresh's beam: re-anchored, then stably sorted by the new J. */
+export const resortBeam = (beam: ReadonlyArray<BeamMember>): Array<BeamMember> =>
+  pruneBeam(beam, beam.length, false)

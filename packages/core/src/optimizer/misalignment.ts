@@ -50,3 +50,17 @@ export const rankCases = (cases: ReadonlyArray<CaseRecord>, k: number): Array<Ca
   }
   return [...perItem.values()].sort((a, b) => b.severity - a.severity || b.seq - a.seq).slice(0, k)
 }
+
+/**
+ * The released ranking of one candidate's cases: both downstream levels lost, then lookahead lost,
+ * then global lost; batch order within a class; the first `k`.
+ */
+export const releasedCases = (verdicts: ReadonlyArray<ItemVerdict>, k: number): Array<ItemVerdict> => {
+  const priority = (v: ItemVerdict) => (lost(v.lookahead) && lost(v.global) ? 0 : lost(v.lookahead) ? 1 : 2)
+  return verdicts
+    .filter(isMisaligned)
+    .map((v, order) => ({ v, order }))
+    .sort((a, b) => priority(a.v) - priority(b.v) || a.order - b.order)
+    .slice(0, k)
+    .map((e) => e.v)
+}

@@ -16,7 +16,9 @@ export const AgentSearchState = Schema.Struct({
   /** This agent's top cases (misalignment or success), offered to its successors' next batches. */
   cases: Schema.Array(CaseRecordSchema),
   /** Keys of cases already injected into this agent's batches. */
-  delivered: Schema.Array(Schema.String)
+  delivered: Schema.Array(Schema.String),
+  /** The released search's best-so-far (prompt and J), when `bestFromBeamTop` is off. */
+  best: Schema.optional(BeamMemberSchema)
 })
 export type AgentSearchState = typeof AgentSearchState.Type
 
@@ -38,6 +40,8 @@ export const StepLog = Schema.Struct({
   kind: Schema.Literals(["step", "refresh"]),
   step: Schema.Number,
   batch: Schema.Array(Schema.String),
+  /** With `sharedStepBatch` off: each beam member's own batch (`batch` is the first's). */
+  batches: Schema.optional(Schema.Array(Schema.Array(Schema.String))),
   injected: Schema.Array(Schema.String),
   children: Schema.Array(ChildLog),
   rejected: Schema.Array(Schema.Struct({ reason: Schema.String })),
