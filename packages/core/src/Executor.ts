@@ -1,7 +1,9 @@
 import { Context, Effect, Layer } from "effect"
 import { LanguageModel, type LanguageModelError } from "./LanguageModel.ts"
 import type { PromptSet } from "./PromptSet.ts"
-import { compressionMessages, formatContext, truncateWords } from "./protocol.ts"
+import { formatContext, truncateWords } from "./protocol.ts"
+import { compressRequest } from "./templates/requests.ts"
+import { RequestTemplates } from "./templates/TemplateSet.ts"
 import { fillTemplate } from "./Slots.ts"
 import type { Task, TaskItem } from "./Task.ts"
 import { type Topology, descendants } from "./Topology.ts"
@@ -46,6 +48,7 @@ export class MasExecutor extends Context.Service<
     MasExecutor,
     Effect.gen(function* () {
       const lm = yield* LanguageModel
+      const templates = yield* RequestTemplates
 
       const runAgent = Effect.fnUntraced(function* (
         topology: Topology,
@@ -66,10 +69,11 @@ export class MasExecutor extends Context.Service<
         const answer = yield* lm.generate("agent", {
           messages: [{ role: "user", content: filled }],
           sampleIndex: answerIndex,
-          ...(node.temperature !== undefined ? { temperature: node.temperature } : {})
+          ...(node.temperature !== undefined ? { temperature: node.temperature } : {}),
+          ...(templates.agentMaxTokens !== undefined ? { maxTokens: templates.agentMaxTokens } : {})
         })
         const compressed = yield* lm.generate("agent", {
-          messages: compressionMessages(answer.text, task.compressionWords),
+          ...compressRequest(templates, answer.text, task.compressionWords),
           sampleIndex
         })
         const trace: AgentTrace = {

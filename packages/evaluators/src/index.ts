@@ -9,6 +9,7 @@ export * from "./PairwiseEvaluator.ts"
 export const evaluatorLayerFor = (config: OptimizerConfig, seed: number, callSaving = true) => {
   const base = {
     debiasPosition: config.debiasPosition,
+    singleJudgeRequest: config.singleJudgeRequest,
     lookaheadDepth: config.lookaheadDepth,
     seed,
     // Asked in one order, a judge still answers A or B for two identical outputs (the position coin

@@ -31,6 +31,7 @@ const configArb: fc.Arbitrary<OptimizerConfig> = fc.record({
     global: fc.constantFrom(0, 0.2)
   }),
   debiasPosition: fc.boolean(),
+  singleJudgeRequest: fc.constant(true),
   lookaheadDepth: fc.constant(1),
   caseSampling: fc.constant("misalignment" as const),
   misalignmentCases: fc.constant(3),

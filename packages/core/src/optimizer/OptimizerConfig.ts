@@ -26,6 +26,13 @@ export const OptimizerConfig = Schema.Struct({
   weights: LevelWeights,
   /** Ask each comparison in both orders; a win counts only if both orders agree. */
   debiasPosition: Schema.Boolean,
+  /**
+   * One generic judge request for every level, the terminal agent judged like a global comparison
+   * (maspo), instead of the released code's three requests by level: the intermediate comparison
+   * (local, lookahead), the final-answer comparison with the task's requirement (global) and, for
+   * the terminal agent, the answer evaluation with its role and the requirement.
+   */
+  singleJudgeRequest: Schema.Boolean,
   /** How many successor levels the lookahead term looks at (1 = immediate successors, the paper). */
   lookaheadDepth: PositiveInt,
   caseSampling: CaseSampling,
@@ -47,14 +54,15 @@ export const paperDefaults: OptimizerConfig = {
   evaluator: "joint",
   weights: { local: 0.4, lookahead: 0.4, global: 0.2 },
   debiasPosition: false,
+  singleJudgeRequest: false,
   lookaheadDepth: 1,
   caseSampling: "misalignment",
   misalignmentCases: 3,
   maxInjected: 5
 }
 
-/** Our recommended configuration: the paper's, with position debiasing on. */
-export const maspoDefaults: OptimizerConfig = { ...paperDefaults, debiasPosition: true }
+/** Our recommended configuration: the paper's, with position debiasing on and one judge request. */
+export const maspoDefaults: OptimizerConfig = { ...paperDefaults, debiasPosition: true, singleJudgeRequest: true }
 
 /** The ablations of the paper's Table 2, as config transformations. */
 export const ABLATIONS: Readonly<Record<string, (c: OptimizerConfig) => OptimizerConfig>> = {

@@ -59,7 +59,7 @@ export const OptimizerState = Schema.Struct({
   /** Discovery counter for cases (tie-breaking by recency). */
   seq: Schema.Number,
   budget: BudgetReport,
-  judgeMemo: Schema.Record(Schema.String, Schema.Literals(["A", "B", ""])),
+  judgeMemo: Schema.Record(Schema.String, Schema.Literals(["A", "B", "candidate", ""])),
   log: Schema.Array(StepLog)
 })
 export type OptimizerState = typeof OptimizerState.Type
