@@ -88,7 +88,12 @@ export const pairwiseEvaluatorLayer = (options: PairwiseEvaluatorOptions) =>
             : level !== "global"
               ? { kind: "judge-intermediate" as const }
               : isTerminal
-                ? { kind: "judge-answer" as const, agentType: agentId, requirement, ...(role ? { agentRole: role } : {}) }
+                ? {
+                    kind: "judge-answer" as const,
+                    agentType: agentId,
+                    requirement,
+                    ...(role ? { agentRole: role } : {})
+                  }
                 : { kind: "judge-final" as const, requirement }
 
         const perItem = yield* Effect.forEach(

@@ -62,7 +62,11 @@ export const paperDefaults: OptimizerConfig = {
 }
 
 /** Our recommended configuration: the paper's, with position debiasing on and one judge request. */
-export const maspoDefaults: OptimizerConfig = { ...paperDefaults, debiasPosition: true, singleJudgeRequest: true }
+export const maspoDefaults: OptimizerConfig = {
+  ...paperDefaults,
+  debiasPosition: true,
+  singleJudgeRequest: true
+}
 
 /** The ablations of the paper's Table 2, as config transformations. */
 export const ABLATIONS: Readonly<Record<string, (c: OptimizerConfig) => OptimizerConfig>> = {

@@ -93,7 +93,10 @@ export class Refiner extends Context.Service<
           }
           if (parsed.keptOldPrompt) {
             // The set's rule for an unparsable reply: the parent's prompt, i.e. no new candidate.
-            rejected.push({ reason: `no <${tag}> block in the reply: the old prompt is kept`, prompt: request.prompt })
+            rejected.push({
+              reason: `no <${tag}> block in the reply: the old prompt is kept`,
+              prompt: request.prompt
+            })
             continue
           }
           const clean = sanitizeProposal(parsed.newPrompt)
