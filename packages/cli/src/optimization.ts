@@ -25,6 +25,7 @@ import { Console, Effect, FileSystem, Schema } from "effect"
 import { optimizerLayer, systemLayer } from "./layers.ts"
 import { readJsonAs, writeJson, writeJsonl } from "./output.ts"
 import { describeSplit, lookupTopology, openTask } from "./registry.ts"
+import { resolveTemplates, templatesRecord } from "./templates.ts"
 
 /** Every optimization method the CLI can run: MASPO (and its ablations) and the comparison optimizers. */
 export type MethodName = "maspo" | ComparisonMethod
@@ -73,7 +74,12 @@ export const runOptimization = Effect.fn("runOptimization")(function* (req: Opti
   const fs = yield* FileSystem.FileSystem
   const { run, optimizer: config, out } = req
   const say = (line: string) => (req.verbose ? Console.log(line) : Effect.void)
-  const entry = yield* openTask(run, config.poolSize)
+  // Comparison optimizers ask maspo's generic judge request (the run config may still name a set).
+  const templates = yield* resolveTemplates(
+    run,
+    req.method === "maspo" ? config : { ...config, singleJudgeRequest: true, templateSet: "maspo" }
+  )
+  const entry = yield* openTask(run, config.poolSize, templates)
   const topology = yield* makeTopology(yield* lookupTopology(entry, run.topology))
   const pool = entry.pool
   const seeds = seedPrompts(topology)
@@ -132,7 +138,7 @@ export const runOptimization = Effect.fn("runOptimization")(function* (req: Opti
           say(`step ${s.cursor}: ${last.agentId} ${last.kind}, best J ${last.beam[0]!.score.toFixed(3)}`)
         )
       }
-    }).pipe(Effect.provide(optimizerLayer(run, config, entry.simulator)))
+    }).pipe(Effect.provide(optimizerLayer(run, config, entry.simulator, templates)))
     const capped = capReached(state.budget, req.cap)
     if (!isFinished(input, state) && !capped) return undefined
     prompts = state.prompts
@@ -156,7 +162,7 @@ export const runOptimization = Effect.fn("runOptimization")(function* (req: Opti
         { supervised: req.supervised, debiasPosition: config.debiasPosition }
       )
       return { ...r, budget: yield* (yield* Budget).report }
-    }).pipe(Effect.provide(optimizerLayer(run, config, entry.simulator)))
+    }).pipe(Effect.provide(optimizerLayer(run, config, entry.simulator, templates)))
     prompts = result.prompts
     budget = result.budget
     stoppedBy = result.stoppedBy
@@ -168,6 +174,7 @@ export const runOptimization = Effect.fn("runOptimization")(function* (req: Opti
   yield* writeJson(`${out}/prompts.json`, prompts)
   yield* writeJsonl(`${out}/steps.jsonl`, log)
   yield* writeJson(`${out}/budget.json`, { method: req.method, cap: req.cap, stoppedBy, budget })
+  yield* writeJson(`${out}/templates.json`, templatesRecord(templates))
   yield* say(`optimized prompts: ${out}/prompts.json\nstep log: ${out}/steps.jsonl`)
   yield* say(formatBudget(budget) + (stoppedBy === "budget" ? "\n(stopped at the budget cap)" : ""))
 
@@ -177,7 +184,7 @@ export const runOptimization = Effect.fn("runOptimization")(function* (req: Opti
     const seed = yield* evaluateSystem(topology, seeds, entry.task, testItems, options)
     const best = yield* evaluateSystem(topology, prompts, entry.task, testItems, options)
     return { seed, best, budget: yield* (yield* Budget).report }
-  }).pipe(Effect.provide(systemLayer(run, entry.simulator)))
+  }).pipe(Effect.provide(systemLayer(run, entry.simulator, templates)))
   const seedScores = result.seed.scored.map((s) => s.score)
   const scores = result.best.scored.map((s) => s.score)
   const diff = pairedBootstrap(scores, seedScores, { seed: deriveSeed(run.seed, "bootstrap") })

@@ -15,6 +15,7 @@ const PartialRunConfig = Schema.Struct({
   dataDir: fields.dataDir,
   cache: fields.cache,
   split: fields.split,
+  templates: fields.templates,
   providers: Schema.optional(fields.providers)
 })
 

@@ -65,6 +65,22 @@ export const RunConfig = Schema.Struct({
       mode: Schema.optional(Schema.Literals(["read-write", "replay", "record-fresh", "off"]))
     })
   ),
+  /**
+   * The request templates: a shipped set by name (default: the optimizer preset's, `paper` or
+   * `maspo`), and any request kind replaced by a template file (a path, relative to the working
+   * directory). See packages/core/templates/README.md.
+   */
+  templates: Schema.optional(
+    Schema.Struct({
+      set: Schema.optional(Schema.String),
+      compress: Schema.optional(Schema.String),
+      propose: Schema.optional(Schema.String),
+      "judge-generic": Schema.optional(Schema.String),
+      "judge-intermediate": Schema.optional(Schema.String),
+      "judge-final": Schema.optional(Schema.String),
+      "judge-answer": Schema.optional(Schema.String)
+    })
+  ),
   providers: Schema.Struct({
     agent: Schema.optional(ProviderConfig),
     optimizer: Schema.optional(ProviderConfig),

@@ -32,6 +32,7 @@ const configArb: fc.Arbitrary<OptimizerConfig> = fc.record({
   }),
   debiasPosition: fc.boolean(),
   singleJudgeRequest: fc.constant(true),
+  templateSet: fc.constant("maspo"),
   lookaheadDepth: fc.constant(1),
   caseSampling: fc.constant("misalignment" as const),
   misalignmentCases: fc.constant(3),

@@ -33,6 +33,11 @@ export const OptimizerConfig = Schema.Struct({
    * the terminal agent, the answer evaluation with its role and the requirement.
    */
   singleJudgeRequest: Schema.Boolean,
+  /**
+   * The shipped request template set (packages/core/templates/<set>): wording, fields, reply formats
+   * and token limits of every request. A run config's `templates` may replace it or single kinds.
+   */
+  templateSet: Schema.String,
   /** How many successor levels the lookahead term looks at (1 = immediate successors, the paper). */
   lookaheadDepth: PositiveInt,
   caseSampling: CaseSampling,
@@ -55,6 +60,7 @@ export const paperDefaults: OptimizerConfig = {
   weights: { local: 0.4, lookahead: 0.4, global: 0.2 },
   debiasPosition: false,
   singleJudgeRequest: false,
+  templateSet: "paper",
   lookaheadDepth: 1,
   caseSampling: "misalignment",
   misalignmentCases: 3,
