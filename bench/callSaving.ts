@@ -16,7 +16,9 @@ import {
   type OptimizerState,
   PairwiseJudge,
   Refiner,
+  RequestTemplates,
   runMaspo,
+  SHIPPED_TEMPLATE_SETS,
   seedPrompts,
   stripLabels,
   type TopologySpec
@@ -55,7 +57,9 @@ export const simOptimizerLayer = (config: OptimizerConfig, seed: number, rules: 
   evaluatorLayer(config, seed, rules).pipe(
     Layer.provideMerge(Layer.mergeAll(MasExecutor.layer, Refiner.layer, PairwiseJudge.layer)),
     Layer.provideMerge(LanguageModel.layer(simClients(), defaultRoleDefaults(seed))),
-    Layer.provideMerge(Budget.layer)
+    Layer.provideMerge(Budget.layer),
+    // The preset's request templates, as the CLI chooses them.
+    Layer.provideMerge(Layer.succeed(RequestTemplates, SHIPPED_TEMPLATE_SETS[config.templateSet]!))
   )
 
 export interface World {
