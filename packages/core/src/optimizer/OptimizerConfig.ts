@@ -71,7 +71,8 @@ export const paperDefaults: OptimizerConfig = {
 export const maspoDefaults: OptimizerConfig = {
   ...paperDefaults,
   debiasPosition: true,
-  singleJudgeRequest: true
+  singleJudgeRequest: true,
+  templateSet: "maspo"
 }
 
 /** The ablations of the paper's Table 2, as config transformations. */
