@@ -6,6 +6,8 @@ import {
   compileTemplate,
   compressionMessages,
   compressRequest,
+  fillTemplate,
+  formatContext,
   type JudgeKind,
   judgeRequest,
   MASPO_TEMPLATES,
@@ -26,7 +28,7 @@ import {
   templateSetHash,
   withOverrides
 } from "@maspo/core"
-import { generateArithItems, simReply } from "@maspo/core/sim"
+import { generateArithItems, simReply, simSequential } from "@maspo/core/sim"
 import { Schema } from "effect"
 
 // Texts without any template's own delimiters (tags, fences, headings, blank lines), trimmed, so
@@ -44,6 +46,15 @@ const JUDGE_KINDS: ReadonlyArray<JudgeKind> = [
   "judge-answer"
 ]
 const sets = Object.values(SHIPPED_TEMPLATE_SETS)
+
+const agentCall = (c: string) => ({
+  messages: [{ role: "user" as const, content: c }],
+  model: "maspo-sim-1",
+  temperature: 0,
+  maxTokens: 100,
+  seed: 0,
+  sampleIndex: 0
+})
 
 const content = (r: { messages: ReadonlyArray<{ content: string }> }) => r.messages[0]!.content
 
@@ -367,5 +378,28 @@ describe("the simulator answers every request kind of every set", () => {
       maxWords: "30",
       output: "The final value is 7"
     })
+  })
+})
+
+describe("the simulator's agents read labelled and unlabelled context alike", () => {
+  it("property: a reviewer given its predecessor's summary with or without the agent label answers the same", () => {
+    const node = simSequential.nodes.find((n) => n.id === "reviewer")
+    const reviewer = node && "prompt" in node ? node.prompt : ""
+    const items = generateArithItems(9, 20, "pool")
+    fc.assert(
+      fc.property(fc.constantFrom(...items), fc.integer({ min: 0, max: 1000 }), (item, seed) => {
+        const solved = simReply({ ...agentCall(`Solve it step by step.\n${item.question}`), seed })
+        const summary = simReply({ ...agentCall(compressionMessages(solved, 30)[0]!.content), seed })
+        const fill = (context: string) => fillTemplate(reviewer, { question: item.question, context })
+        const labelled = simReply({
+          ...agentCall(fill(formatContext([{ agentId: "solver", text: summary }]))),
+          seed
+        })
+        const bare = simReply({ ...agentCall(fill(summary)), seed })
+        expect(bare).toBe(labelled)
+        expect(labelled).toMatch(/^Reviewing the proposed answer/)
+      }),
+      { numRuns: 30 }
+    )
   })
 })

@@ -1,5 +1,5 @@
 import { sha256Hex } from "../canonical.ts"
-import { parseContext, type RefineTrace } from "../protocol.ts"
+import type { RefineTrace } from "../protocol.ts"
 import type { ReadRequest } from "../templates/requests.ts"
 import { unitFromParts } from "../random.ts"
 import {
@@ -12,7 +12,7 @@ import {
 } from "./directives.ts"
 import { chainValues, extractArith, parseProblem } from "./items.ts"
 import { majorityAnswer, type SimParams } from "./model.ts"
-import { parseSummary } from "./agent.ts"
+import { contextSummaries, parseSummary } from "./agent.ts"
 
 /**
  * The optimizer role. It reads the traces in its request the way a diligent LLM would: visible
@@ -43,8 +43,8 @@ const readTraces = (traces: ReadonlyArray<RefineTrace>, params: SimParams): Read
     const correct = answer === gold
     if (!correct) wrong++
     const hasTags = /<answer>/.test(t.output)
-    const proposals = parseContext(t.context)
-      .map((e) => parseSummary(e.text))
+    const proposals = contextSummaries(t.context)
+      .map((text) => parseSummary(text))
       .filter((p) => p.answer !== undefined)
     if (!hasTags) bump(add, "answer_tags", 0.5)
     if (proposals.length > 0) {
