@@ -117,8 +117,8 @@ export const roleDefaultsFor = (config: RunConfig): RoleDefaultsByRole => {
     const p = config.providers[role]
     return {
       ...d[role],
-      ...(p?.temperature !== undefined ? { temperature: p.temperature } : {}),
-      ...(p?.maxTokens !== undefined ? { maxTokens: p.maxTokens } : {})
+      ...(p?.temperature !== undefined ? { temperature: p.temperature, fixedTemperature: true } : {}),
+      ...(p?.maxTokens !== undefined ? { maxTokens: p.maxTokens, fixedMaxTokens: true } : {})
     }
   }
   return { agent: pick("agent"), optimizer: pick("optimizer"), evaluator: pick("evaluator") }

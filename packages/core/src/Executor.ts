@@ -70,7 +70,7 @@ export class MasExecutor extends Context.Service<
           messages: [{ role: "user", content: filled }],
           sampleIndex: answerIndex,
           ...(node.temperature !== undefined ? { temperature: node.temperature } : {}),
-          ...(templates.agentMaxTokens !== undefined ? { maxTokens: templates.agentMaxTokens } : {})
+          ...(templates.agentMaxTokens !== undefined ? { templateMaxTokens: templates.agentMaxTokens } : {})
         })
         const compressed = yield* lm.generate("agent", {
           ...compressRequest(templates, answer.text, task.compressionWords),

@@ -4,6 +4,7 @@ import {
   defaultRoleDefaults,
   deriveSeed,
   initialState,
+  judgeRequest,
   LanguageModel,
   type LanguageModelClient,
   type LMRequest,
@@ -99,5 +100,32 @@ describe("paper preset on the simulator", () => {
       // Proposals are parsed by the paper's <prompt> rule: the simulator's replies give candidates.
       expect(state.log.filter((s) => s.kind === "step").every((s) => s.children.length > 0)).toBe(true)
     }).pipe(Effect.provide(layer))
+  )
+})
+
+describe("a template's token limit", () => {
+  const ask = (fixed: boolean) =>
+    Effect.gen(function* () {
+      recorded.length = 0
+      const lm = yield* LanguageModel
+      yield* lm.generate(
+        "evaluator",
+        judgeRequest(PAPER_TEMPLATES, "judge-answer", { question: "q", level: "global", a: "x", b: "y" })
+      )
+      return recorded[0]!.request.maxTokens
+    }).pipe(
+      Effect.provide(
+        LanguageModel.layer(recording(simClients()), {
+          ...defaultRoleDefaults(seed),
+          evaluator: { temperature: 0, maxTokens: 64, seed, ...(fixed ? { fixedMaxTokens: true } : {}) }
+        }).pipe(Layer.provideMerge(Budget.layer))
+      )
+    )
+
+  it.effect("applies unless the role's provider config sets maxTokens", () =>
+    Effect.gen(function* () {
+      assert.strictEqual(yield* ask(false), 16384)
+      assert.strictEqual(yield* ask(true), 64)
+    })
   )
 })

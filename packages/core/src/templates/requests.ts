@@ -8,17 +8,20 @@ import { templateOf, type TemplateSet } from "./TemplateSet.ts"
  * templates (`readRequest`), so a set's wording can never drift from what the simulator understands.
  */
 
-/** A request: its messages and the sampling settings the template fixes (absent: the role's). */
+/**
+ * A request: its messages and the sampling settings the template asks for (absent: the role's; a
+ * provider config's own temperature or max tokens take precedence, see LanguageModel).
+ */
 export interface BuiltRequest {
   readonly messages: Array<Message>
-  readonly temperature?: number
-  readonly maxTokens?: number
+  readonly templateTemperature?: number
+  readonly templateMaxTokens?: number
 }
 
 const built = (t: CompiledTemplate, content: string): BuiltRequest => ({
   messages: [{ role: "user", content }],
-  ...(t.file.temperature !== undefined ? { temperature: t.file.temperature } : {}),
-  ...(t.file.maxTokens !== undefined ? { maxTokens: t.file.maxTokens } : {})
+  ...(t.file.temperature !== undefined ? { templateTemperature: t.file.temperature } : {}),
+  ...(t.file.maxTokens !== undefined ? { templateMaxTokens: t.file.maxTokens } : {})
 })
 
 export const compressRequest = (set: TemplateSet, output: string, maxWords: number): BuiltRequest => {
