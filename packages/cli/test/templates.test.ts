@@ -60,7 +60,7 @@ describe("template files in a run config", () => {
     const err = await rejected(["eval", "--config", runConfig({ propose: file }), "--n", "2"])
     expect(err).toContain(`${file}:2: kind: is compress, but the file is given for propose`)
     expect(await rejected(["eval", "--set", "templates.set=papr", "--n", "2"])).toContain(
-      "unknown template set 'papr'; did you mean `paper`?"
+      '--set templates.set=papr: templates.set: expected one of maspo, paper, got "papr"; did you mean `paper`?'
     )
     expect(
       await rejected([

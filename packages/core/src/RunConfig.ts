@@ -1,4 +1,5 @@
 import { Schema } from "effect"
+import { TemplateSetName } from "./templates/Template.ts"
 import { Fraction, NonNegativeInt, NonNegativeNumber, PositiveInt, PositiveNumber, Seed } from "./Bounds.ts"
 
 /** The simulator's brevity bias: P(preferring a bare answer on a tie) - 0.5, so in [-0.5, 0.5]. */
@@ -72,7 +73,7 @@ export const RunConfig = Schema.Struct({
    */
   templates: Schema.optional(
     Schema.Struct({
-      set: Schema.optional(Schema.String),
+      set: Schema.optional(TemplateSetName),
       compress: Schema.optional(Schema.String),
       propose: Schema.optional(Schema.String),
       "judge-generic": Schema.optional(Schema.String),

@@ -1,5 +1,6 @@
 import { Schema } from "effect"
 import { LevelWeights, NonNegativeInt, PositiveInt } from "../Bounds.ts"
+import { TemplateSetName } from "../templates/Template.ts"
 
 export const EvaluatorKind = Schema.Literals(["joint", "local", "global", "ground-truth"])
 export type EvaluatorKind = typeof EvaluatorKind.Type
@@ -37,7 +38,7 @@ export const OptimizerConfig = Schema.Struct({
    * The shipped request template set (packages/core/templates/<set>): wording, fields, reply formats
    * and token limits of every request. A run config's `templates` may replace it or single kinds.
    */
-  templateSet: Schema.String,
+  templateSet: TemplateSetName,
   /** How many successor levels the lookahead term looks at (1 = immediate successors, the paper). */
   lookaheadDepth: PositiveInt,
   caseSampling: CaseSampling,

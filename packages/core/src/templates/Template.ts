@@ -22,6 +22,10 @@ export const RequestKind = Schema.Literals([
   "judge-answer"
 ])
 export type RequestKind = typeof RequestKind.Type
+/** The shipped template sets (packages/core/templates/<name>). */
+export const TemplateSetName = Schema.Literals(["maspo", "paper"])
+export type TemplateSetName = typeof TemplateSetName.Type
+
 export const REQUEST_KINDS: ReadonlyArray<RequestKind> = RequestKind.literals
 
 /**
