@@ -16,11 +16,10 @@ import {
   type OptimizerState,
   PairwiseJudge,
   Refiner,
-  RequestTemplates,
   runMaspo,
-  SHIPPED_TEMPLATE_SETS,
   seedPrompts,
   stripLabels,
+  templatesLayerFor,
   type TopologySpec
 } from "@maspo/core"
 import { arithTask, generateArithItems, simClients, simSequential } from "@maspo/core/sim"
@@ -59,7 +58,7 @@ export const simOptimizerLayer = (config: OptimizerConfig, seed: number, rules: 
     Layer.provideMerge(LanguageModel.layer(simClients(), defaultRoleDefaults(seed))),
     Layer.provideMerge(Budget.layer),
     // The preset's request templates, as the CLI chooses them.
-    Layer.provideMerge(Layer.succeed(RequestTemplates, SHIPPED_TEMPLATE_SETS[config.templateSet]!))
+    Layer.provideMerge(templatesLayerFor(config))
   )
 
 export interface World {

@@ -4,114 +4,179 @@
  * `maspo optimize`, then measures the optimized prompt set's distance to the documented optimum,
  * its exact expected accuracy on the 500 test items, and its simulated test accuracy (test.json).
  *
+ * Every run caches its calls in a file of its own (so its live/cached counts do not depend on which
+ * runs happened to go first), and the runs' caches are merged into one export,
+ * `<out>/cache.jsonl.gz`, with `maspo cache export` / `import`.
+ *
+ * `--replay` recomputes every run of a committed directory (`--from`, default
+ * results/sim/acceptance) from its export into `--out`, with zero live calls, and checks that every
+ * file is the committed one (budget records aside, which a replay writes as 0 live calls and all
+ * hits: see replayedBudgets.ts) and that the summary is identical byte for byte.
+ *
  * Usage: npx tsx scripts/sim-acceptance.ts [--seeds 10] [--out results/sim/acceptance] [--jobs 4]
+ *        npx tsx scripts/sim-acceptance.ts --replay [--from results/sim/acceptance] --out DIR [--jobs 4]
  */
 import { spawn } from "node:child_process"
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
-import { join } from "node:path"
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
-import { mean, pairedBootstrap, pairedPermutationTest, type PromptSet } from "@maspo/core"
+import { parseArgs } from "node:util"
+import { InputError } from "@maspo/core"
 import {
-  arithTestItems,
-  distanceToOptimum,
-  expectedAccuracy,
-  SIM_OPTIMUM,
-  simSequential
-} from "@maspo/core/sim"
+  liveCallsReported,
+  optimizeArgs,
+  readJsonAs,
+  replayMismatches,
+  runName,
+  runsOf,
+  type Summary,
+  SummarySeeds,
+  summarize,
+  summaryText
+} from "./acceptance.ts"
 
-const arg = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`)
-  return i >= 0 ? process.argv[i + 1]! : fallback
+const { values: flags } = parseArgs({
+  options: {
+    seeds: { type: "string" },
+    out: { type: "string" },
+    jobs: { type: "string", default: "4" },
+    replay: { type: "boolean", default: false },
+    from: { type: "string" }
+  },
+  strict: true,
+  allowPositionals: false
+})
+const positiveInt = (name: string, text: string) => {
+  const n = Number(text)
+  if (!Number.isInteger(n) || n < 1)
+    throw new InputError({ source: `--${name}`, message: `not a positive integer: ${text}` })
+  return n
 }
-const seeds = Array.from({ length: Number(arg("seeds", "10")) }, (_, i) => i + 1)
-const out = arg("out", "results/sim/acceptance")
-const jobs = Number(arg("jobs", "4"))
+const jobs = positiveInt("jobs", flags.jobs)
+if (!flags.replay && flags.from !== undefined)
+  throw new InputError({ source: "--from", message: "only a --replay reads another directory" })
 const bin = fileURLToPath(new URL("../bin/maspo.js", import.meta.url))
 
-const VARIANTS = { maspo: [], "local-only": ["--ablation", "local-only"] } as const
-type Variant = keyof typeof VARIANTS
-
-const runOne = (variant: Variant, seed: number) =>
-  new Promise<void>((resolve, reject) => {
-    const dir = join(out, `${variant}-seed${seed}`)
-    const args = [
-      "optimize",
-      "--task",
-      "arith",
-      "--mas",
-      "sequential",
-      "--seed",
-      String(seed),
-      "--test-n",
-      "500"
-    ]
-    const child = spawn(process.execPath, [bin, ...args, ...VARIANTS[variant], "--out", dir], {
-      stdio: "ignore"
-    })
-    child.on("exit", (code) =>
-      code === 0 ? resolve() : reject(new Error(`${variant} seed ${seed}: exit ${code}`))
+/** Runs `maspo ARGS`; resolves with its stdout, rejects with its stderr when it fails. */
+const maspo = (args: ReadonlyArray<string>) =>
+  new Promise<string>((done, fail) => {
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (d) => (stdout += d))
+    child.stderr.on("data", (d) => (stderr += d))
+    child.on("error", fail)
+    child.on("close", (code) =>
+      code === 0 ? done(stdout) : fail(new Error(`maspo ${args.join(" ")}: exit ${code}\n${stderr}`))
     )
   })
 
-const queue = seeds.flatMap((seed) =>
-  (Object.keys(VARIANTS) as Array<Variant>).map((v) => [v, seed] as const)
-)
-mkdirSync(out, { recursive: true })
-await Promise.all(
-  Array.from({ length: jobs }, async () => {
-    for (let next = queue.shift(); next; next = queue.shift()) await runOne(...next)
-  })
-)
+/** Runs `task` on every element, `jobs` at a time. */
+const inParallel = async <A>(items: ReadonlyArray<A>, task: (a: A) => Promise<void>) => {
+  const queue = [...items]
+  await Promise.all(
+    Array.from({ length: jobs }, async () => {
+      for (let next = queue.shift(); next !== undefined; next = queue.shift()) await task(next)
+    })
+  )
+}
 
-const items = arithTestItems()
-const measure = (variant: Variant, seed: number) => {
-  const dir = join(out, `${variant}-seed${seed}`)
-  const prompts = JSON.parse(readFileSync(join(dir, "prompts.json"), "utf8")) as PromptSet
-  const test = JSON.parse(readFileSync(join(dir, "test.json"), "utf8")) as { optimized: { accuracy: number } }
-  return {
-    distance: distanceToOptimum("sequential", prompts),
-    exact: expectedAccuracy(simSequential, prompts, items),
-    simulated: test.optimized.accuracy
+const printSummary = (summary: Summary) => {
+  type Comparison = Summary["distance"]
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`
+  const line = (name: string, c: Comparison, f: (x: number) => string) =>
+    `| ${name} | ${f(c.maspo)} | ${f(c.localOnly)} | ${f(c.difference)} [${f(c.ci95.low)}, ${f(c.ci95.high)}] | ${c.permutationP.toFixed(4)} |`
+  console.log(
+    [
+      `${summary.seeds.length} seeds, sequential (solver -> reviewer); seed prompts ${pct(summary.seedPrompts)}, optimum ${pct(summary.optimum)}`,
+      "| measure | MASPO | local-only | difference, 95% CI (paired bootstrap over seeds) | permutation p |",
+      "|---|---|---|---|---|",
+      line("distance to optimum (directive edits)", summary.distance, (x) => x.toFixed(2)),
+      line("exact expected test accuracy", summary.exactAccuracy, pct),
+      line("simulated test accuracy (500 items)", summary.simulatedAccuracy, pct)
+    ].join("\n")
+  )
+}
+
+const live = async () => {
+  const seeds = Array.from({ length: positiveInt("seeds", flags.seeds ?? "10") }, (_, i) => i + 1)
+  const out = flags.out ?? "results/sim/acceptance"
+  const work = mkdtempSync(join(tmpdir(), "maspo-acceptance-"))
+  try {
+    mkdirSync(out, { recursive: true })
+    await inParallel(runsOf(seeds), async ([variant, seed]) => {
+      const name = runName(variant, seed)
+      const dir = join(out, name)
+      rmSync(dir, { recursive: true, force: true })
+      await maspo(optimizeArgs(variant, seed, dir, join(work, `${name}.sqlite`), "read-write"))
+      await maspo([
+        "cache",
+        "export",
+        join(work, `${name}.jsonl.gz`),
+        "--cache",
+        join(work, `${name}.sqlite`)
+      ])
+      console.log(`${name}: done`)
+    })
+    // One file, filled in a fixed order (an export is sorted by key, so the order only matters for speed).
+    const merged = join(work, "all.sqlite")
+    for (const [variant, seed] of runsOf(seeds))
+      await maspo(["cache", "import", join(work, `${runName(variant, seed)}.jsonl.gz`), "--cache", merged])
+    console.log((await maspo(["cache", "export", join(out, "cache.jsonl.gz"), "--cache", merged])).trim())
+  } finally {
+    rmSync(work, { recursive: true, force: true })
   }
+  const summary = summarize(out, seeds)
+  writeFileSync(join(out, "summary.json"), summaryText(summary))
+  printSummary(summary)
 }
-const rows = seeds.map((seed) => ({
-  seed,
-  maspo: measure("maspo", seed),
-  local: measure("local-only", seed)
-}))
-const compare = (key: "distance" | "exact" | "simulated") => {
-  const a = rows.map((r) => r.maspo[key])
-  const b = rows.map((r) => r.local[key])
-  const boot = pairedBootstrap(a, b, { seed: 1, resamples: 10_000 })
-  return {
-    maspo: mean(a),
-    localOnly: mean(b),
-    difference: boot.diff,
-    ci95: boot.ci,
-    permutationP: pairedPermutationTest(a, b, { seed: 2 }).pValue
-  }
+
+const replay = async () => {
+  const from = flags.from ?? "results/sim/acceptance"
+  if (flags.out === undefined)
+    throw new InputError({
+      source: "--out",
+      message: "--replay writes its runs into --out: give a directory"
+    })
+  const out = flags.out
+  if (resolve(out) === resolve(from))
+    throw new InputError({
+      source: "--out",
+      message: `must not be --from (${from}): the replay would overwrite what it checks`
+    })
+  const exported = join(from, "cache.jsonl.gz")
+  if (!existsSync(exported))
+    throw new InputError({ source: exported, message: "no exported cache to replay from" })
+  const seeds = readJsonAs(SummarySeeds, join(from, "summary.json")).seeds
+  if (flags.seeds !== undefined && positiveInt("seeds", flags.seeds) !== seeds.length)
+    throw new InputError({
+      source: "--seeds",
+      message: `${from}/summary.json has ${seeds.length} seeds; a replay recomputes all of them`
+    })
+  mkdirSync(out, { recursive: true })
+  const mismatches: Array<string> = []
+  await inParallel(runsOf(seeds), async ([variant, seed]) => {
+    const name = runName(variant, seed)
+    const dir = join(out, name)
+    rmSync(dir, { recursive: true, force: true })
+    const stdout = await maspo(optimizeArgs(variant, seed, dir, exported, "replay"))
+    const reported = liveCallsReported(stdout)
+    if (reported.length !== 2 || reported.some((n) => n !== 0))
+      mismatches.push(`${name}: live calls reported ${JSON.stringify(reported)}, expected [0,0]`)
+    mismatches.push(...replayMismatches(join(from, name), dir))
+    console.log(`${name}: replayed`)
+  })
+  const summary = summarize(out, seeds)
+  writeFileSync(join(out, "summary.json"), summaryText(summary))
+  if (summaryText(summary) !== readFileSync(join(from, "summary.json"), "utf8"))
+    mismatches.push("summary.json differs")
+  printSummary(summary)
+  if (mismatches.length > 0) {
+    console.error(`replay of ${from} does not reproduce it:\n${mismatches.sort().join("\n")}`)
+    process.exitCode = 1
+  } else
+    console.log(`replay: ${runsOf(seeds).length} runs and summary.json identical to ${from}, 0 live calls`)
 }
-const summary = {
-  topology: "sequential",
-  seeds,
-  optimum: SIM_OPTIMUM.sequential.accuracy,
-  seedPrompts: SIM_OPTIMUM.sequential.seedAccuracy,
-  rows,
-  distance: compare("distance"),
-  exactAccuracy: compare("exact"),
-  simulatedAccuracy: compare("simulated")
-}
-writeFileSync(join(out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`)
-const pct = (x: number) => `${(100 * x).toFixed(1)}%`
-const line = (name: string, c: ReturnType<typeof compare>, f: (x: number) => string) =>
-  `| ${name} | ${f(c.maspo)} | ${f(c.localOnly)} | ${f(c.difference)} [${f(c.ci95.low)}, ${f(c.ci95.high)}] | ${c.permutationP.toFixed(4)} |`
-console.log(
-  [
-    `${seeds.length} seeds, sequential (solver -> reviewer); seed prompts ${pct(summary.seedPrompts)}, optimum ${pct(summary.optimum)}`,
-    "| measure | MASPO | local-only | difference, 95% CI (paired bootstrap over seeds) | permutation p |",
-    "|---|---|---|---|---|",
-    line("distance to optimum (directive edits)", summary.distance, (x) => x.toFixed(2)),
-    line("exact expected test accuracy", summary.exactAccuracy, pct),
-    line("simulated test accuracy (500 items)", summary.simulatedAccuracy, pct)
-  ].join("\n")
-)
+
+await (flags.replay ? replay() : live())

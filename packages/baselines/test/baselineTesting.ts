@@ -187,10 +187,10 @@ export const totalCalls = Effect.gen(function* () {
   return totalTally(yield* (yield* Budget).report).calls
 })
 
-/** A capped run reached the cap and overshot it by less than its largest unit of work. */
+/** A capped run stayed within the cap, and stopped less than its largest unit of work short of it. */
 export const assertWithinCap = (total: number, cap: number, unit: number) => {
-  assert.isAtLeast(total, cap)
-  assert.isBelow(total, cap + unit)
+  assert.isAtMost(total, cap)
+  assert.isAbove(total, cap - unit)
 }
 
 /** A run whose cap was reached from the start stopped for the budget, with the seed prompts and no call. */

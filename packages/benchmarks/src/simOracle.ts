@@ -1,6 +1,8 @@
 import {
   approxTokens,
   type LanguageModelClient,
+  type LMRequest,
+  type LMResponse,
   messagesTokens,
   parsePairwiseRequest,
   type RoleClients,
@@ -79,31 +81,62 @@ export const withOracle = (
   known.sort((a, b) => b.item.question.length - a.item.question.length)
   const find = (text: string) => known.find((k) => text.includes(k.item.question))
 
-  const wrap = (client: LanguageModelClient): LanguageModelClient => ({
-    ...client,
-    generate: (request) => {
-      const content = lastUserText(request.messages)
-      const pair = parsePairwiseRequest(content)
-      const target = pair ? find(pair.question) : content.includes("<output>") ? undefined : find(content)
-      if (!target) return client.generate(request)
-      const sample = request.temperature > 0 ? request.sampleIndex : 0
-      let text: string
-      if (pair) {
-        const marker = correctMarker(target.item, target.kind)
-        const right = (reply: string) => reply.includes(marker)
-        const a = right(pair.a)
-        const b = right(pair.b)
-        const u = unitFromParts("oracle-judge", request.seed, sample, content)
-        text = a === b ? (u < 0.5 ? "A" : "B") : a === u < options.judgeAccuracy ? "A" : "B"
-      } else {
-        const u = unitFromParts("oracle-agent", request.seed, sample, target.item.id, content)
-        text = oracleReply(target.item, target.kind, u < options.accuracy)
-      }
-      return Effect.succeed({
-        text,
-        usage: { promptTokens: messagesTokens(request.messages), completionTokens: approxTokens(text) }
-      })
+  /** The oracle's answer to a request about a known item, or undefined for the inner client. */
+  const oracleResponse = (request: LMRequest): LMResponse | undefined => {
+    const content = lastUserText(request.messages)
+    const pair = parsePairwiseRequest(content)
+    const target = pair ? find(pair.question) : content.includes("<output>") ? undefined : find(content)
+    if (!target) return undefined
+    const sample = request.temperature > 0 ? request.sampleIndex : 0
+    let text: string
+    if (pair) {
+      const marker = correctMarker(target.item, target.kind)
+      const right = (reply: string) => reply.includes(marker)
+      const a = right(pair.a)
+      const b = right(pair.b)
+      const u = unitFromParts("oracle-judge", request.seed, sample, content)
+      text = a === b ? (u < 0.5 ? "A" : "B") : a === u < options.judgeAccuracy ? "A" : "B"
+    } else {
+      const u = unitFromParts("oracle-agent", request.seed, sample, target.item.id, content)
+      text = oracleReply(target.item, target.kind, u < options.accuracy)
     }
-  })
+    return {
+      text,
+      usage: { promptTokens: messagesTokens(request.messages), completionTokens: approxTokens(text) }
+    }
+  }
+
+  // Computed once per request object: the budget's bound and the call itself ask for the same answer.
+  const memo = new WeakMap<LMRequest, { readonly response: LMResponse | undefined }>()
+  const answer = (request: LMRequest) => {
+    let known = memo.get(request)
+    if (known === undefined) {
+      known = { response: oracleResponse(request) }
+      memo.set(request, known)
+    }
+    return known.response
+  }
+
+  const wrap = (client: LanguageModelClient): LanguageModelClient => {
+    const innerBound = client.usageBound
+    return {
+      provider: client.provider,
+      model: client.model,
+      generate: (request) => {
+        const response = answer(request)
+        return response ? Effect.succeed(response) : client.generate(request)
+      },
+      // The oracle's usage is exact; elsewhere the inner client's bound applies, exact only if it is.
+      ...(innerBound !== undefined
+        ? {
+            usageBound: (request: LMRequest) => {
+              const response = answer(request)
+              return response ? Effect.succeed(response.usage) : innerBound(request)
+            },
+            ...(client.exactUsage === true ? { exactUsage: true } : {})
+          }
+        : {})
+    }
+  }
   return { agent: wrap(inner.agent), optimizer: inner.optimizer, evaluator: wrap(inner.evaluator) }
 }

@@ -4,6 +4,7 @@ import { Cause, Effect, Exit } from "effect"
 import fc from "fast-check"
 import {
   CodeMetaError,
+  SandboxUnavailableError,
   definesFunction,
   humanEvalEtExtendedTests,
   humanEvalEtProgram,
@@ -85,6 +86,23 @@ describe("code tasks", () => {
         const onlyOriginal = "def total(xs):\n    return 3 if xs == [1, 2] else 0"
         assert.strictEqual(yield* he.score(heItem, fenced(onlyOriginal)), 0)
       })
+  )
+
+  it.effect("a sandbox that cannot start the interpreter is a defect naming the item, not a score of 0", () =>
+    Effect.gen(function* () {
+      const broken = mbppTask({
+        sandbox: makeSandbox({ python: "/nonexistent/python3", isolation: "in-process" })
+      })
+      const exit = yield* Effect.exit(broken.score(mbppItem, fenced(mbppItem.gold)))
+      assert.isTrue(Exit.isFailure(exit))
+      if (Exit.isFailure(exit)) {
+        const defect = exit.cause.reasons.find(Cause.isDieReason)?.defect
+        assert.instanceOf(defect, SandboxUnavailableError)
+        assert.include((defect as SandboxUnavailableError).message, mbppItem.id)
+      }
+      // A working sandbox still scores the same solution: the defect is about the machine, not the answer.
+      assert.strictEqual(yield* mbpp.score(mbppItem, fenced(mbppItem.gold)), 1)
+    })
   )
 
   it.effect("a malformed meta is a defect naming the item, not a score of 0", () =>

@@ -269,6 +269,52 @@ describe("loadDataset", () => {
     })
   )
 
+  it.effect("a file failing its checksum because of one broken line names that line (property)", () =>
+    Effect.gen(function* () {
+      const file = DATASETS.math500.files[0]!
+      const lines = readFileSync(path.join(dataDir, file.path), "utf8").split("\n")
+      const dir = mkdtempSync(path.join(tmpdir(), "maspo-broken-"))
+      mkdirSync(path.join(dir, path.dirname(file.path)), { recursive: true })
+      const rows = lines.filter((l) => l.trim() !== "").length
+      // One line broken in one of three ways: cut short, a field of the wrong type, a field missing.
+      const breaks = [
+        (l: string) => l.slice(0, Math.floor(l.length / 2)),
+        (l: string) => JSON.stringify({ ...JSON.parse(l), answer: 42 }),
+        (l: string) => {
+          const { problem: _, ...rest } = JSON.parse(l) as Record<string, unknown>
+          return JSON.stringify(rest)
+        }
+      ]
+      const expected = [
+        "invalid JSON",
+        "field 'answer': expected string, got number",
+        "field 'problem': missing"
+      ]
+      const cases = fc.sample(fc.tuple(fc.integer({ min: 1, max: rows }), fc.integer({ min: 0, max: 2 })), {
+        numRuns: 12,
+        seed: 7
+      })
+      for (const [line, how] of cases) {
+        const broken = lines.map((l, i) => (i === line - 1 ? breaks[how]!(l) : l))
+        writeFileSync(path.join(dir, file.path), broken.join("\n"))
+        const e = yield* failure(loadDataset("math500", dir))
+        expect(e.source).toBe(`${file.path}:${line}`)
+        expect(e.message).toContain(expected[how])
+        expect(e.message).toContain(`sha256 mismatch for ${file.path}`)
+      }
+      // Every line decodes but one value changed: the checksum alone says so, naming the file.
+      writeFileSync(
+        path.join(dir, file.path),
+        lines
+          .map((l, i) => (i === 0 ? JSON.stringify({ ...JSON.parse(l), answer: "changed" }) : l))
+          .join("\n")
+      )
+      const changed = yield* failure(loadDataset("math500", dir))
+      expect(changed.source).toBe(file.path)
+      expect(changed.message).toContain(`sha256 mismatch for ${file.path}: expected ${file.sha256}`)
+    })
+  )
+
   it.effect("a missing file and an unknown dataset are InputErrors", () =>
     Effect.gen(function* () {
       const dir = mkdtempSync(path.join(tmpdir(), "maspo-empty-"))

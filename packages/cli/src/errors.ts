@@ -1,4 +1,6 @@
 import { Cause, Console, Effect } from "effect"
+import type { PlatformError } from "effect/PlatformError"
+import { describePlatformError } from "./files.ts"
 
 /** One line a user can act on, for the typed errors a command can end with. */
 export const describeError = (error: unknown): string => {
@@ -10,6 +12,7 @@ export const describeError = (error: unknown): string => {
       role?: string
       path?: string
       cacheKey?: string
+      flag?: string
     }
     switch (e._tag) {
       case "InputError":
@@ -21,6 +24,11 @@ export const describeError = (error: unknown): string => {
         )
       case "CacheError":
         return `call cache ${e.path}: ${e.message}`
+      case "FileError":
+        return `${e.flag ? `${e.flag} ` : ""}${e.path}: ${e.message}`
+      case "PlatformError":
+        // Every file access of the CLI maps its failures to FileError; this is the safety net.
+        return describePlatformError(error as PlatformError)
       default:
         return `${e._tag}: ${e.message ?? JSON.stringify(error)}`
     }

@@ -17,11 +17,17 @@ import {
   runMaspo,
   type RunConfig,
   seedPrompts,
+  spentOf,
   stableHash,
-  stripLabels
+  stripLabels,
+  describeCap,
+  isCapped,
+  overshoot
 } from "@maspo/core"
-import { type BudgetCap, capReached, COMPARISON_METHODS, type ComparisonMethod } from "@maspo/baselines"
-import { Console, Effect, FileSystem, Schema } from "effect"
+import { type BudgetCap, COMPARISON_METHODS, type ComparisonMethod } from "@maspo/baselines"
+import { Console, Effect, Schema } from "effect"
+import { pathExists, renameFile } from "./files.ts"
+import { formatDifferences, settingsDiff } from "./settingsDiff.ts"
 import { optimizerLayer, systemLayer } from "./layers.ts"
 import { readJsonAs, writeJson, writeJsonl } from "./output.ts"
 import { describeSplit, lookupTopology, openTask } from "./registry.ts"
@@ -71,7 +77,6 @@ export interface OptimizationOutcome {
  * resumes from it). Returns undefined when a MASPO run stopped early on request (tests only).
  */
 export const runOptimization = Effect.fn("runOptimization")(function* (req: OptimizationRequest) {
-  const fs = yield* FileSystem.FileSystem
   const { run, optimizer: config, out } = req
   const say = (line: string) => (req.verbose ? Console.log(line) : Effect.void)
   // Comparison optimizers ask maspo's generic judge request (the run config may still name a set).
@@ -97,26 +102,39 @@ export const runOptimization = Effect.fn("runOptimization")(function* (req: Opti
       prompts: seeds,
       config,
       seed: run.seed,
-      concurrency: run.concurrency
+      concurrency: run.concurrency,
+      cap: req.cap
     }
     const checkpointFile = `${out}/checkpoint.json`
     // Concurrency and the cache do not change results, so a run may resume or replay with other values.
-    const identity = stableHash({
-      run: { ...run, concurrency: 0, cache: undefined },
-      config,
-      cap: req.cap,
-      pool: pool.map((i) => i.id)
-    })
+    const settings = JSON.parse(
+      JSON.stringify({
+        run: { ...run, concurrency: 0, cache: undefined },
+        config,
+        cap: req.cap,
+        pool: pool.map((i) => i.id)
+      })
+    ) as unknown
+    const identity = stableHash(settings)
     let start = initialState(input)
-    if (req.resume && (yield* fs.exists(checkpointFile))) {
-      const saved = yield* readJsonAs(Schema.Struct({ identity: Schema.String, state: OptimizerState }))(
-        checkpointFile
-      )
-      if (saved.identity !== identity)
+    if (req.resume && (yield* pathExists(checkpointFile))) {
+      const saved = yield* readJsonAs(
+        Schema.Struct({
+          identity: Schema.String,
+          settings: Schema.optional(Schema.Unknown),
+          state: OptimizerState
+        })
+      )(checkpointFile)
+      if (saved.identity !== identity) {
+        const diffs = saved.settings === undefined ? [] : settingsDiff(saved.settings, settings)
         return yield* new InputError({
           source: checkpointFile,
-          message: "the checkpoint belongs to a different configuration; use another --out or drop --resume"
+          message:
+            "the checkpoint belongs to different settings" +
+            (diffs.length > 0 ? ` (${formatDifferences(diffs)})` : "") +
+            "; resume with the checkpoint's settings, or use another --out, or drop --resume to start afresh"
         })
+      }
       start = saved.state
       yield* say(`resuming at step ${start.cursor} from ${checkpointFile}`)
     }
@@ -125,25 +143,29 @@ export const runOptimization = Effect.fn("runOptimization")(function* (req: Opti
         // Write then rename, so a kill mid-write never leaves a torn checkpoint.
         yield* writeJson(`${checkpointFile}.tmp`, {
           identity,
+          // Kept so that a resume with other settings can say which fields differ.
+          settings,
           state: Schema.encodeSync(OptimizerState)(state)
         })
-        yield* fs.rename(`${checkpointFile}.tmp`, checkpointFile)
+        yield* renameFile(`${checkpointFile}.tmp`, checkpointFile)
       })
     const state = yield* runMaspo(input, start, {
-      shouldStop: (s) => capReached(s.budget, req.cap),
       checkpoint: (s) => {
-        const last = s.log[s.log.length - 1]!
+        const last = s.log[s.log.length - 1]
         return Effect.andThen(
           writeCheckpoint(s),
-          say(`step ${s.cursor}: ${last.agentId} ${last.kind}, best J ${last.beam[0]!.score.toFixed(3)}`)
+          say(
+            s.stopped === "budget" || last === undefined
+              ? `step ${s.cursor}: stopped at the budget cap (this step's work is discarded)`
+              : `step ${s.cursor}: ${last.agentId} ${last.kind}, best J ${last.beam[0]!.score.toFixed(3)}`
+          )
         )
       }
     }).pipe(Effect.provide(optimizerLayer(run, config, entry.simulator, templates)))
-    const capped = capReached(state.budget, req.cap)
-    if (!isFinished(input, state) && !capped) return undefined
+    if (!isFinished(input, state) && state.stopped === undefined) return undefined
     prompts = state.prompts
     budget = state.budget
-    stoppedBy = isFinished(input, state) ? "schedule" : "budget"
+    stoppedBy = state.stopped ?? "schedule"
     log = state.log
   } else {
     const runner = COMPARISON_METHODS[req.method]
@@ -173,10 +195,36 @@ export const runOptimization = Effect.fn("runOptimization")(function* (req: Opti
   yield* writeJson(`${out}/split.json`, { ...entry.split, testIds: testItems.map((i) => i.id) })
   yield* writeJson(`${out}/prompts.json`, prompts)
   yield* writeJsonl(`${out}/steps.jsonl`, log)
-  yield* writeJson(`${out}/budget.json`, { method: req.method, cap: req.cap, stoppedBy, budget })
+  // `used` is what the optimization spent (the discarded last step of a capped run included); the
+  // held-out test evaluation below is the measurement, outside the cap, and reported apart.
+  const used = spentOf(budget)
+  const over = overshoot(used, req.cap)
+  yield* writeJson(`${out}/budget.json`, {
+    method: req.method,
+    cap: req.cap,
+    stoppedBy,
+    used,
+    overshoot: over,
+    budget
+  })
   yield* writeJson(`${out}/templates.json`, templatesRecord(templates))
   yield* say(`optimized prompts: ${out}/prompts.json\nstep log: ${out}/steps.jsonl`)
-  yield* say(formatBudget(budget) + (stoppedBy === "budget" ? "\n(stopped at the budget cap)" : ""))
+  yield* say(
+    [
+      formatBudget(budget),
+      ...(isCapped(req.cap)
+        ? [
+            `optimization used ${used.calls} calls, ${used.tokens} tokens of the cap ${describeCap(req.cap)}` +
+              (stoppedBy === "budget"
+                ? " (stopped at the cap; the last, unfinished step was discarded)"
+                : "") +
+              (over.calls > 0 || over.tokens > 0
+                ? `; OVER the cap by ${over.calls} calls, ${over.tokens} tokens (a provider reported more tokens than the bound)`
+                : "")
+          ]
+        : [])
+    ].join("\n")
+  )
 
   if (testItems.length === 0) return { prompts, budget, stoppedBy } satisfies OptimizationOutcome
   const result = yield* Effect.gen(function* () {

@@ -1,30 +1,24 @@
 import { InputError } from "@maspo/core"
-import { Effect, FileSystem, Path, Schema } from "effect"
+import { Effect, type Schema } from "effect"
 import { decodeStrict, fileLine, problemsError, syntaxErrorLine } from "./configProblems.ts"
+import { readTextFile, writeTextFile } from "./files.ts"
 
 /** Writes JSON (pretty, newline-terminated) creating parent directories. */
 export const writeJson = Effect.fn("writeJson")(function* (file: string, value: unknown) {
-  const fs = yield* FileSystem.FileSystem
-  const path = yield* Path.Path
-  yield* fs.makeDirectory(path.dirname(file), { recursive: true })
-  yield* fs.writeFileString(file, `${JSON.stringify(value, null, 2)}\n`)
+  yield* writeTextFile(file, `${JSON.stringify(value, null, 2)}\n`)
 })
 
 /** Writes one JSON value a line. */
 export const writeJsonl = Effect.fn("writeJsonl")(function* (file: string, values: ReadonlyArray<unknown>) {
-  const fs = yield* FileSystem.FileSystem
-  const path = yield* Path.Path
-  yield* fs.makeDirectory(path.dirname(file), { recursive: true })
-  yield* fs.writeFileString(
-    file,
-    values.map((v) => JSON.stringify(v)).join("\n") + (values.length ? "\n" : "")
-  )
+  yield* writeTextFile(file, values.map((v) => JSON.stringify(v)).join("\n") + (values.length ? "\n" : ""))
 })
 
-/** The file's text and its JSON value; a syntax error names the line it is on. */
-const readJsonText = Effect.fn("readJsonText")(function* (file: string) {
-  const fs = yield* FileSystem.FileSystem
-  const text = yield* fs.readFileString(file)
+/**
+ * The file's text and its JSON value; a syntax error names the line it is on. `flag` names the option
+ * that gave the path, for the error when it cannot be read.
+ */
+const readJsonText = Effect.fn("readJsonText")(function* (file: string, flag?: string) {
+  const text = yield* readTextFile(file, flag)
   return yield* Effect.try({
     try: () => ({ text, raw: JSON.parse(text) as unknown }),
     catch: (e) => {
@@ -37,8 +31,8 @@ const readJsonText = Effect.fn("readJsonText")(function* (file: string) {
   })
 })
 
-export const readJson = Effect.fn("readJson")(function* (file: string) {
-  return (yield* readJsonText(file)).raw
+export const readJson = Effect.fn("readJson")(function* (file: string, flag?: string) {
+  return (yield* readJsonText(file, flag)).raw
 })
 
 export interface ReadJsonOptions {
@@ -47,6 +41,8 @@ export interface ReadJsonOptions {
    * read only the fields the schema names, for partial reads of files this program wrote itself.
    */
   readonly excess?: "error" | "ignore"
+  /** The option that gave the path (`--prompts`), named when the file cannot be read. */
+  readonly flag?: string
 }
 
 /**
@@ -59,7 +55,7 @@ export const readJsonLocated = <S extends Schema.Top & { readonly DecodingServic
   options: ReadJsonOptions = {}
 ) =>
   Effect.fn("readJsonLocated")(function* (file: string) {
-    const { text, raw } = yield* readJsonText(file)
+    const { text, raw } = yield* readJsonText(file, options.flag)
     const where = fileLine(file, text)
     const decoded = decodeStrict(schema, raw, options.excess ?? "error")
     if ("problems" in decoded) return yield* problemsError(decoded.problems, where)

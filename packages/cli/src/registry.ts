@@ -64,6 +64,12 @@ export const SELF_REFINE = "self-refine"
 
 export const TASK_NAMES: ReadonlyArray<string> = ["arith", ...DATASET_NAMES]
 
+/** The topologies (and single-agent rows) of a kind of task, as `--mas` names them. */
+const topologySpecs = (kind: TaskKind): Readonly<Record<string, TopologySpec>> => ({
+  ...(kind === "arith" ? SIM_TOPOLOGIES : topologiesFor(kind)),
+  ...singleAgentTopologies(kind)
+})
+
 /**
  * The systems a task can run (its topologies, the single-agent rows and self-refine), or undefined
  * for an unknown task: checked when a config is read, before any dataset is opened.
@@ -76,8 +82,17 @@ export const systemNames = (task: string): ReadonlyArray<string> | undefined => 
         ? DATASETS[task as DatasetName].kind
         : undefined
   if (kind === undefined) return undefined
-  const topologies = kind === "arith" ? SIM_TOPOLOGIES : topologiesFor(kind as "math" | "choice" | "code")
-  return [...Object.keys(topologies), ...Object.keys(singleAgentTopologies(kind)), SELF_REFINE]
+  return [...Object.keys(topologySpecs(kind)), SELF_REFINE]
+}
+
+/** "arith: sequential, ...; math500, aqua: sequential, ...": the `--mas` values of every task. */
+export const describeTopologies = (): string => {
+  const groups = new Map<string, Array<string>>()
+  for (const task of TASK_NAMES) {
+    const names = (systemNames(task) ?? []).join(", ")
+    groups.set(names, [...(groups.get(names) ?? []), task])
+  }
+  return [...groups].map(([names, tasks]) => `${tasks.join(", ")}: ${names}`).join("; ")
 }
 
 /** Why a task or a system name is not runnable (with the closest known name), or undefined if it is. */
@@ -142,7 +157,7 @@ export const openTask = Effect.fn("openTask")(function* (
         poolIds: pool.map((i) => i.id),
         testIds: test.map((i) => i.id)
       },
-      topologies: { ...SIM_TOPOLOGIES, ...singleAgentTopologies("arith") },
+      topologies: topologySpecs("arith"),
       simulator: simClients({}, sets)
     } satisfies OpenedTask
   }
@@ -171,7 +186,7 @@ export const openTask = Effect.fn("openTask")(function* (
       poolIds: split.pool.map((i) => i.id),
       testIds: test.map((i) => i.id)
     },
-    topologies: { ...topologiesFor(kind as "math" | "choice" | "code"), ...singleAgentTopologies(kind) },
+    topologies: topologySpecs(kind),
     simulator: withOracle(simClients({}, sets), [...split.pool, ...split.test], kind)
   } satisfies OpenedTask
 })

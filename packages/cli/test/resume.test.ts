@@ -35,9 +35,9 @@ const cursorOf = (dir: string): number | undefined => {
 }
 
 /** Starts a run and SIGKILLs it once its checkpoint has passed `step`; resolves with the cursor it died at. */
-const runAndKill = (dir: string, step: number) =>
+const runAndKill = (dir: string, step: number, extra: ReadonlyArray<string> = []) =>
   new Promise<number | undefined>((resolve) => {
-    const child = spawn(process.execPath, cliArgv([...ARGS, "--out", dir, "--resume"]), {
+    const child = spawn(process.execPath, cliArgv([...ARGS, ...extra, "--out", dir, "--resume"]), {
       stdio: "ignore"
     })
     const timer = setInterval(() => {
@@ -79,5 +79,24 @@ describe("resume after a kill", () => {
     const budget = (dir: string) =>
       (JSON.parse(read(dir, "checkpoint.json")) as { state: { budget: unknown } }).state.budget
     expect(budget(broken)).toEqual(budget(whole))
+  }, 180_000)
+
+  it("under a call cap: a run killed and resumed stops where the uninterrupted one did, with the same figures", async () => {
+    const cap = ["--max-calls", "1500"]
+    const whole = join(work, "whole-capped")
+    expect((await runCli([...ARGS, ...cap, "--out", whole], { cwd: work })).code).toBe(0)
+    const stopped = JSON.parse(read(whole, "budget.json")) as { stoppedBy: string; used: { calls: number } }
+    expect(stopped.stoppedBy).toBe("budget")
+    expect(stopped.used.calls).toBeLessThanOrEqual(1500)
+    const broken = join(work, "broken-capped")
+    const killedAt = await runAndKill(broken, 1 + new SeededRng(7).int(4), cap)
+    // Killed before the step the cap stopped at.
+    expect(killedAt).toBeDefined()
+    expect(killedAt!).toBeLessThan(cursorOf(whole)!)
+    const resumed = await runCli([...ARGS, ...cap, "--out", broken, "--resume"], { cwd: work })
+    expect(resumed.stderr).toBe("")
+    expect(resumed.code).toBe(0)
+    for (const f of ["prompts.json", "steps.jsonl", "budget.json"])
+      expect(read(broken, f), f).toBe(read(whole, f))
   }, 180_000)
 })

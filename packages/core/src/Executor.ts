@@ -1,5 +1,5 @@
 import { Context, Effect, Layer } from "effect"
-import { LanguageModel, type LanguageModelError } from "./LanguageModel.ts"
+import { LanguageModel, type ModelCallError } from "./LanguageModel.ts"
 import type { PromptSet } from "./PromptSet.ts"
 import { formatContext, truncateWords } from "./protocol.ts"
 import { compressRequest } from "./templates/requests.ts"
@@ -28,7 +28,7 @@ export class MasExecutor extends Context.Service<
       task: Task,
       item: TaskItem,
       options?: RunOptions
-    ) => Effect.Effect<Trace, LanguageModelError>
+    ) => Effect.Effect<Trace, ModelCallError>
     /**
      * Re-runs `agentId` and its descendants with `prompts`, reusing every other node's output from
      * `base`: what the optimizer needs to score a candidate prompt for one agent.
@@ -41,7 +41,7 @@ export class MasExecutor extends Context.Service<
       base: Trace,
       agentId: string,
       options?: RunOptions
-    ) => Effect.Effect<Trace, LanguageModelError>
+    ) => Effect.Effect<Trace, ModelCallError>
   }
 >()("@maspo/core/MasExecutor") {
   static readonly layer = Layer.effect(

@@ -1,5 +1,6 @@
 import { Context, Effect, Layer, Schema } from "effect"
-import { Budget } from "./Budget.ts"
+import { Budget, type BudgetExhausted } from "./Budget.ts"
+import { promptTokenBound } from "./BudgetGate.ts"
 import type { Role } from "./Role.ts"
 
 export const Message = Schema.Struct({
@@ -40,11 +41,60 @@ export class LanguageModelError extends Schema.TaggedError<LanguageModelError>()
   cacheKey: Schema.optional(Schema.String)
 }) {}
 
+/** What a call through `LanguageModel.generate` can fail with: the provider, or the budget cap refusing it. */
+export type ModelCallError = LanguageModelError | BudgetExhausted
+
 /** One provider configured for one role. */
 export interface LanguageModelClient {
   readonly provider: string
   readonly model: string
   readonly generate: (request: LMRequest) => Effect.Effect<LMResponse, LanguageModelError>
+  /**
+   * The most this request can cost, a function of the request alone (a budget cap is checked against
+   * it before the call is sent). Absent: `defaultUsageBound`.
+   */
+  readonly usageBound?: (request: LMRequest) => Effect.Effect<Usage, LanguageModelError>
+  /**
+   * True when `usageBound` is the exact usage `generate` reports (the simulator): the call cache may
+   * then bound a hit by its stored usage, which is the same figure, without running the client.
+   */
+  readonly exactUsage?: boolean
+}
+
+/**
+ * Bound of a call to a provider whose usage is unknown before the call: the prompt's UTF-8 bytes plus
+ * chat-template allowances (`promptTokenBound`), plus the request's `maxTokens`, which providers
+ * enforce on the completion.
+ */
+export const defaultUsageBound = (request: LMRequest): Usage => ({
+  promptTokens: promptTokenBound(request.messages),
+  completionTokens: Math.max(0, request.maxTokens)
+})
+
+/**
+ * A client whose response is a pure function of the request (the simulator, the dataset oracle):
+ * the response is computed once per request object, and its usage is the exact bound.
+ */
+export const pureClient = (
+  provider: string,
+  model: string,
+  respond: (request: LMRequest) => LMResponse
+): LanguageModelClient => {
+  const memo = new WeakMap<LMRequest, LMResponse>()
+  const answer = (request: LMRequest): LMResponse => {
+    const known = memo.get(request)
+    if (known !== undefined) return known
+    const response = respond(request)
+    memo.set(request, response)
+    return response
+  }
+  return {
+    provider,
+    model,
+    exactUsage: true,
+    usageBound: (request) => Effect.sync(() => answer(request).usage),
+    generate: (request) => Effect.sync(() => answer(request))
+  }
 }
 
 /** Per-role defaults applied to every call of that role. */
@@ -79,13 +129,14 @@ export const defaultRoleDefaults = (seed: number): RoleDefaultsByRole => ({
 
 /**
  * The LLM access point of a run: one client per role. Every call goes through `generate`, which
- * records it in the Budget, so no call can escape the accounting.
+ * reserves it in the Budget before sending it (refused with `BudgetExhausted` when a cap is in force
+ * and the call could cross it) and records its real usage after, so no call escapes the accounting.
  */
 export class LanguageModel extends Context.Service<
   LanguageModel,
   {
     readonly client: (role: Role) => LanguageModelClient
-    readonly generate: (role: Role, call: LMCall) => Effect.Effect<LMResponse, LanguageModelError>
+    readonly generate: (role: Role, call: LMCall) => Effect.Effect<LMResponse, ModelCallError>
   }
 >()("@maspo/core/LanguageModel") {
   static readonly make = (clients: RoleClients, defaults: RoleDefaultsByRole) =>
@@ -105,9 +156,14 @@ export class LanguageModel extends Context.Service<
           seed: d.seed,
           sampleIndex: call.sampleIndex ?? 0
         }
-        const response = yield* client.generate(request)
-        yield* budget.record(role, response.usage, response.cached === true)
-        return response
+        // Under a cap the Budget reserves the call with its bound before it is sent and settles it
+        // with the real usage after; a call that fails or is interrupted gives its reservation back
+        // (a refusal closed the gate, so nothing else can use it).
+        return yield* budget.call(
+          role,
+          client.usageBound ? client.usageBound(request) : Effect.sync(() => defaultUsageBound(request)),
+          client.generate(request)
+        )
       })
       return LanguageModel.of({ client: (role) => clients[role], generate })
     })

@@ -1,6 +1,6 @@
 import { Context, Deferred, Effect, Layer } from "effect"
 import { stableHash } from "./canonical.ts"
-import { LanguageModel, type LanguageModelError } from "./LanguageModel.ts"
+import { LanguageModel, type ModelCallError } from "./LanguageModel.ts"
 import type { PairwiseLevel } from "./protocol.ts"
 import { unitFromParts } from "./random.ts"
 import { type JudgeKind, judgeRequest, parseVerdictWith, type Verdict } from "./templates/requests.ts"
@@ -56,7 +56,7 @@ export const defaultJudgeOptions: JudgeOptions = {
 export class PairwiseJudge extends Context.Service<
   PairwiseJudge,
   {
-    readonly compare: (c: Comparison, options: JudgeOptions) => Effect.Effect<number, LanguageModelError>
+    readonly compare: (c: Comparison, options: JudgeOptions) => Effect.Effect<number, ModelCallError>
     /** Judge calls saved by the memo and the identical-text rule (for call accounting). */
     readonly saved: Effect.Effect<{ readonly memo: number; readonly identical: number }>
     /** Answered comparisons, for checkpoints: a resumed run must not re-ask what it already knows. */
@@ -70,7 +70,7 @@ export class PairwiseJudge extends Context.Service<
       const lm = yield* LanguageModel
       const templates = yield* RequestTemplates
       // In-flight answers are shared too, so call counts do not depend on scheduling.
-      const memo = new Map<string, Deferred.Deferred<Verdict, LanguageModelError>>()
+      const memo = new Map<string, Deferred.Deferred<Verdict, ModelCallError>>()
       const answered = new Map<string, "A" | "B" | "candidate" | "">()
       const saved = { memo: 0, identical: 0 }
 
@@ -86,7 +86,7 @@ export class PairwiseJudge extends Context.Service<
           saved.memo++
           return yield* Deferred.await(known)
         }
-        const slot = yield* Deferred.make<Verdict, LanguageModelError>()
+        const slot = yield* Deferred.make<Verdict, ModelCallError>()
         if (useMemo) memo.set(key, slot)
         const reply = yield* lm
           .generate(
@@ -141,7 +141,7 @@ export class PairwiseJudge extends Context.Service<
       const restore = (snapshot: JudgeMemo) =>
         Effect.gen(function* () {
           for (const [key, v] of Object.entries(snapshot)) {
-            const slot = yield* Deferred.make<Verdict, LanguageModelError>()
+            const slot = yield* Deferred.make<Verdict, ModelCallError>()
             yield* Deferred.succeed(slot, v === "" ? undefined : v)
             memo.set(key, slot)
             answered.set(key, v)

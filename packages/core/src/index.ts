@@ -1,5 +1,6 @@
 export * from "./Bounds.ts"
 export * from "./Budget.ts"
+export * from "./BudgetGate.ts"
 export * from "./canonical.ts"
 export * from "./Evaluation.ts"
 export * from "./Executor.ts"

@@ -1,10 +1,19 @@
-import { Effect } from "effect"
-import { agentNode, deriveSeed, type PromptSet, Refiner, SeededRng, type Trace } from "@maspo/core"
+import { Effect, Option } from "effect"
+import {
+  agentNode,
+  type BudgetExhausted,
+  completedStep,
+  deriveSeed,
+  type PromptSet,
+  Refiner,
+  SeededRng,
+  type Trace
+} from "@maspo/core"
 import {
   type BaselineCandidate,
   type BaselineInput,
   type BaselineResult,
-  checkCap,
+  underCap,
   stepLogger
 } from "./contract.ts"
 import { localPreferences, rerunAgent, runSystem } from "./scoring.ts"
@@ -99,116 +108,147 @@ export const runApe = Effect.fn("runApe")(function* (
   let prompts: PromptSet = { ...input.prompts }
   let stoppedBy: BaselineResult["stoppedBy"] = "schedule"
 
-  /** True (and the run ends) when the cap is reached; checked before every unit of work. */
-  const capReachedNow = Effect.gen(function* () {
-    if ((yield* checkCap(input.cap)).reached) stoppedBy = "budget"
-    return stoppedBy === "budget"
-  })
+  /**
+   * One unit of complete work (a system run, a proposal, a candidate's scoring): `None`, and the run
+   * ends, when the cap refused one of its calls; the units completed before still count.
+   */
+  const unit = <A, E, R>(work: Effect.Effect<A, E | BudgetExhausted, R>) =>
+    Effect.tap(completedStep(work), (done) =>
+      Effect.sync(() => {
+        if (Option.isNone(done)) stoppedBy = "budget"
+      })
+    )
 
-  for (const agentId of topology.agentIds) {
-    if (yield* capReachedNow) break
-    const node = agentNode(topology, agentId)!
-    const rng = new SeededRng(deriveSeed(input.seed, `${APE_METHOD}-eval/${agentId}`))
-    const batch = rng.sample(input.pool, options.evalBatchSize)
-    const traceRng = new SeededRng(deriveSeed(input.seed, `${APE_METHOD}-traces/${agentId}`))
-    const reference = yield* runSystem(topology, prompts, task, batch, concurrency)
-    const seed: Entry = { prompt: prompts[agentId]!, score: 0.5, order: 0, traces: reference }
-    const scored: Array<Entry> = [seed]
-    let top: Array<Entry> = [seed]
+  const stopped = () => stoppedBy === "budget"
 
-    const withBest = (): PromptSet => ({ ...prompts, [agentId]: bestScored(scored)!.prompt })
+  const search = Effect.gen(function* () {
+    for (const agentId of topology.agentIds) {
+      if (stopped()) break
+      const node = agentNode(topology, agentId)!
+      const rng = new SeededRng(deriveSeed(input.seed, `${APE_METHOD}-eval/${agentId}`))
+      const batch = rng.sample(input.pool, options.evalBatchSize)
+      const traceRng = new SeededRng(deriveSeed(input.seed, `${APE_METHOD}-traces/${agentId}`))
+      const run = yield* unit(runSystem(topology, prompts, task, batch, concurrency))
+      if (Option.isNone(run)) break
+      const reference = run.value
+      const seed: Entry = { prompt: prompts[agentId]!, score: 0.5, order: 0, traces: reference }
+      const scored: Array<Entry> = [seed]
+      let top: Array<Entry> = [seed]
 
-    /** Proposals from one parent's traces, then each new one scored; stops early at the cap. */
-    const generation = Effect.fnUntraced(function* (
-      parents: ReadonlyArray<Entry>,
-      children: number,
-      shuffle: boolean
-    ) {
-      const fresh: Array<Entry> = []
-      const notes: Array<BaselineCandidate> = []
-      for (const parent of parents) {
-        if (yield* capReachedNow) break
-        const outcome = yield* refiner.propose({
-          agentId,
-          agentRole: node.role,
-          prompt: parent.prompt,
-          traces: shuffle
-            ? traceRng.shuffle(refineTraces(batch, parent.traces, agentId))
-            : refineTraces(batch, parent.traces, agentId),
-          children
-        })
-        for (const r of outcome.rejected) {
-          notes.push({
-            agentId,
-            ...(r.prompt !== undefined ? { prompt: r.prompt } : {}),
-            score: 0,
-            accepted: false,
-            note: `rejected: ${r.reason}`
-          })
-        }
-        for (const proposal of outcome.proposals) {
-          if (scored.some((s) => s.prompt === proposal.prompt)) {
+      const withBest = (): PromptSet => ({ ...prompts, [agentId]: bestScored(scored)!.prompt })
+
+      /** Proposals from one parent's traces, then each new one scored; stops early at the cap. */
+      const generation = Effect.fnUntraced(function* (
+        parents: ReadonlyArray<Entry>,
+        children: number,
+        shuffle: boolean
+      ) {
+        const fresh: Array<Entry> = []
+        const notes: Array<BaselineCandidate> = []
+        for (const parent of parents) {
+          if (stopped()) break
+          const proposed = yield* unit(
+            refiner.propose({
+              agentId,
+              agentRole: node.role,
+              prompt: parent.prompt,
+              traces: shuffle
+                ? traceRng.shuffle(refineTraces(batch, parent.traces, agentId))
+                : refineTraces(batch, parent.traces, agentId),
+              children
+            })
+          )
+          if (Option.isNone(proposed)) break
+          const outcome = proposed.value
+          for (const r of outcome.rejected) {
             notes.push({
               agentId,
-              prompt: proposal.prompt,
+              ...(r.prompt !== undefined ? { prompt: r.prompt } : {}),
               score: 0,
               accepted: false,
-              note: "already scored"
+              note: `rejected: ${r.reason}`
             })
-            continue
           }
-          if (yield* capReachedNow) break
-          const trial: PromptSet = { ...prompts, [agentId]: proposal.prompt }
-          const traces = yield* rerunAgent(topology, trial, task, batch, reference, agentId, concurrency)
-          const prefs = yield* localPreferences(
-            batch,
-            traces,
-            reference,
-            agentId,
-            node.role,
-            judge,
-            concurrency
-          )
-          const entry: Entry = {
-            prompt: proposal.prompt,
-            score: meanPreference(prefs),
-            order: scored.length,
-            traces
+          for (const proposal of outcome.proposals) {
+            if (scored.some((s) => s.prompt === proposal.prompt)) {
+              notes.push({
+                agentId,
+                prompt: proposal.prompt,
+                score: 0,
+                accepted: false,
+                note: "already scored"
+              })
+              continue
+            }
+            if (stopped()) break
+            const trial: PromptSet = { ...prompts, [agentId]: proposal.prompt }
+            const trialRun = yield* unit(
+              Effect.gen(function* () {
+                const traces = yield* rerunAgent(
+                  topology,
+                  trial,
+                  task,
+                  batch,
+                  reference,
+                  agentId,
+                  concurrency
+                )
+                const prefs = yield* localPreferences(
+                  batch,
+                  traces,
+                  reference,
+                  agentId,
+                  node.role,
+                  judge,
+                  concurrency
+                )
+                return { traces, prefs }
+              })
+            )
+            if (Option.isNone(trialRun)) break
+            const { traces, prefs } = trialRun.value
+            const entry: Entry = {
+              prompt: proposal.prompt,
+              score: meanPreference(prefs),
+              order: scored.length,
+              traces
+            }
+            scored.push(entry)
+            fresh.push(entry)
           }
-          scored.push(entry)
-          fresh.push(entry)
         }
-      }
-      return { fresh, notes }
-    })
-
-    const record = (label: string, fresh: ReadonlyArray<Entry>, notes: ReadonlyArray<BaselineCandidate>) =>
-      logger.record({
-        kind: "generation",
-        agentId,
-        candidates: [
-          ...fresh.map((e): BaselineCandidate => ({
-            agentId,
-            prompt: e.prompt,
-            score: e.score,
-            accepted: top.includes(e),
-            note: e === seed ? `${label}: seed` : label
-          })),
-          ...notes.map((n) => ({ ...n, note: `${label}: ${n.note}` }))
-        ],
-        best: withBest()
+        return { fresh, notes }
       })
 
-    const first = yield* generation([seed], options.candidates, false)
-    top = selectTopK([...top, ...first.fresh], options.topK)
-    yield* record("generation 0", [seed, ...first.fresh], first.notes)
-    for (let it = 1; it <= options.iterations && stoppedBy === "schedule"; it++) {
-      const next = yield* generation(top, options.proposalsPerTop, true)
-      top = selectTopK([...top, ...next.fresh], options.topK)
-      yield* record(`generation ${it}`, next.fresh, next.notes)
+      const record = (label: string, fresh: ReadonlyArray<Entry>, notes: ReadonlyArray<BaselineCandidate>) =>
+        logger.record({
+          kind: "generation",
+          agentId,
+          candidates: [
+            ...fresh.map((e): BaselineCandidate => ({
+              agentId,
+              prompt: e.prompt,
+              score: e.score,
+              accepted: top.includes(e),
+              note: e === seed ? `${label}: seed` : label
+            })),
+            ...notes.map((n) => ({ ...n, note: `${label}: ${n.note}` }))
+          ],
+          best: withBest()
+        })
+
+      const first = yield* generation([seed], options.candidates, false)
+      top = selectTopK([...top, ...first.fresh], options.topK)
+      yield* record("generation 0", [seed, ...first.fresh], first.notes)
+      for (let it = 1; it <= options.iterations && !stopped(); it++) {
+        const next = yield* generation(top, options.proposalsPerTop, true)
+        top = selectTopK([...top, ...next.fresh], options.topK)
+        yield* record(`generation ${it}`, next.fresh, next.notes)
+      }
+      prompts = withBest()
     }
-    prompts = withBest()
-  }
+  })
+  yield* underCap(input.cap, search)
 
   return { method: APE_METHOD, prompts, log: logger.log, stoppedBy } satisfies BaselineResult
 })

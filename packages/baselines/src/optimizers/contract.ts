@@ -1,13 +1,14 @@
 import { Effect, Schema } from "effect"
 import {
   Budget,
+  type BudgetCap,
   type BudgetReport,
   BudgetReport as BudgetReportSchema,
   type PromptSet,
+  spentOf,
   type Task,
   type TaskItem,
-  type Topology,
-  totalTally
+  type Topology
 } from "@maspo/core"
 
 /**
@@ -16,11 +17,7 @@ import {
  * be compared at equal cost.
  */
 
-/** A cap on the run's total LLM calls and tokens (all roles); absent fields mean no cap. */
-export interface BudgetCap {
-  readonly maxCalls?: number
-  readonly maxTokens?: number
-}
+export type { BudgetCap } from "@maspo/core"
 
 export interface BaselineInput {
   readonly topology: Topology
@@ -34,6 +31,7 @@ export interface BaselineInput {
   readonly seed: number
   /** Questions run at the same time. */
   readonly concurrency: number
+  /** A hard cap on the optimization's calls and tokens: no call that could cross it is sent. */
   readonly cap: BudgetCap
 }
 
@@ -73,25 +71,17 @@ export interface BaselineResult {
 }
 
 /** Total calls and tokens (prompt + completion) of a budget report. */
-export const spent = (report: BudgetReport): { readonly calls: number; readonly tokens: number } => {
-  const t = totalTally(report)
-  return { calls: t.calls, tokens: t.promptTokens + t.completionTokens }
-}
+export const spent = (report: BudgetReport): { readonly calls: number; readonly tokens: number } =>
+  spentOf(report)
 
-/** True when a report has reached a cap (a method checks before each step, so one step may overshoot). */
-export const capReached = (report: BudgetReport, cap: BudgetCap): boolean => {
-  const s = spent(report)
-  return (
-    (cap.maxCalls !== undefined && s.calls >= cap.maxCalls) ||
-    (cap.maxTokens !== undefined && s.tokens >= cap.maxTokens)
-  )
-}
-
-/** The current budget report and whether the cap is reached. */
-export const checkCap = (cap: BudgetCap) =>
+/**
+ * Runs a method's whole search with `cap` in force. Every LLM call is then admitted by the Budget's
+ * gate before it is sent; a method runs each step through `completedStep`, which turns a refusal into
+ * the end of the run, and discards that step's unfinished work.
+ */
+export const underCap = <A, E, R>(cap: BudgetCap, search: Effect.Effect<A, E, R>) =>
   Effect.gen(function* () {
-    const report = yield* (yield* Budget).report
-    return { report, reached: capReached(report, cap) }
+    return yield* (yield* Budget).withCap(cap, search)
   })
 
 /** A step-log builder that numbers steps and stamps each with the running budget. */

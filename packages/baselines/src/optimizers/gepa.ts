@@ -1,6 +1,7 @@
 import {
   agentNode,
   agentTrace,
+  completedStep,
   type Budget,
   deriveSeed,
   InputError,
@@ -14,12 +15,12 @@ import {
   type TaskItem,
   type Trace
 } from "@maspo/core"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import {
   type BaselineCandidate,
   type BaselineInput,
   type BaselineResult,
-  checkCap,
+  underCap,
   stepLogger
 } from "./contract.ts"
 import {
@@ -272,13 +273,11 @@ export const runGepaDetailed = Effect.fn("runGepa")(function* (
       best: candidates[bestId()]!.prompts
     })
 
-  /** Scores an accepted child on the validation set and adds it to the pool; false when the cap stops it. */
+  /** Scores an accepted child on the validation set and adds it to the pool. */
   const admit = (child: Candidate, base?: Candidate) =>
     Effect.gen(function* () {
-      if ((yield* checkCap(input.cap)).reached) return false
       child.valScores = yield* scoresFor(child, val, base)
       candidates.push(child)
-      return true
     })
 
   const mutate = Effect.fnUntraced(function* (parent: Candidate) {
@@ -355,20 +354,7 @@ export const runGepaDetailed = Effect.fn("runGepa")(function* (
       )
       return "continue" as const
     }
-    if (!(yield* admit(child, parent))) {
-      yield* record(
-        "reject",
-        {
-          agentId,
-          prompt: proposal.prompt,
-          score: mean(childScores),
-          accepted: false,
-          note: `${note}; cap reached before validation`
-        },
-        agentId
-      )
-      return "budget" as const
-    }
+    yield* admit(child, parent)
     yield* record(
       "mutate",
       {
@@ -402,10 +388,7 @@ export const runGepaDetailed = Effect.fn("runGepa")(function* (
       yield* record("reject", entry)
       return "continue" as const
     }
-    if (!(yield* admit(child, base))) {
-      yield* record("reject", { ...entry, note: `${note}; cap reached before validation` })
-      return "budget" as const
-    }
+    yield* admit(child, base)
     yield* record("merge", {
       ...entry,
       score: mean(child.valScores),
@@ -418,36 +401,36 @@ export const runGepaDetailed = Effect.fn("runGepa")(function* (
   let stoppedBy: "schedule" | "budget" = "schedule"
   let iterations = 0
   const tried = new Set<string>()
-  if (val.length > 0 && agents.length > 0) {
-    if ((yield* checkCap(input.cap)).reached) stoppedBy = "budget"
-    else {
-      seed.valScores = yield* scoresFor(seed, val)
-      while (metricCalls < o.maxMetricCalls && iterations < o.maxIterations) {
-        if ((yield* checkCap(input.cap)).reached) {
-          stoppedBy = "budget"
-          break
-        }
-        iterations++
-        const frontier = paretoFrontier(candidates.map((c) => c.valScores))
-        const plans =
-          o.merge && iterations % o.mergeEvery === 0
-            ? mergeCandidates(candidates, frontier.members, tried)
-            : []
-        let outcome: "continue" | "budget"
-        if (plans.length > 0) {
-          const plan = plans[mergeRng.int(plans.length)]!
-          tried.add(mergeKey(plan))
-          outcome = yield* merge(plan)
-        } else {
-          outcome = yield* mutate(candidates[selectParent(frontier, selectRng.next())]!)
-        }
-        if (outcome === "budget") {
-          stoppedBy = "budget"
-          break
-        }
+  // Each iteration (a mutation or a merge, with the child's validation) is one step: an iteration
+  // the cap cuts short adds no candidate, and the best of the candidates admitted before stands.
+  const search = Effect.gen(function* () {
+    if (val.length === 0 || agents.length === 0) return
+    const seedScores = yield* completedStep(scoresFor(seed, val))
+    if (Option.isNone(seedScores)) {
+      stoppedBy = "budget"
+      return
+    }
+    seed.valScores = seedScores.value
+    while (metricCalls < o.maxMetricCalls && iterations < o.maxIterations) {
+      iterations++
+      const frontier = paretoFrontier(candidates.map((c) => c.valScores))
+      const plans =
+        o.merge && iterations % o.mergeEvery === 0 ? mergeCandidates(candidates, frontier.members, tried) : []
+      let done: Option.Option<"continue">
+      if (plans.length > 0) {
+        const plan = plans[mergeRng.int(plans.length)]!
+        tried.add(mergeKey(plan))
+        done = yield* completedStep(merge(plan))
+      } else {
+        done = yield* completedStep(mutate(candidates[selectParent(frontier, selectRng.next())]!))
+      }
+      if (Option.isNone(done)) {
+        stoppedBy = "budget"
+        break
       }
     }
-  }
+  })
+  yield* underCap(input.cap, search)
 
   const best = bestId()
   const run: GepaRun = {

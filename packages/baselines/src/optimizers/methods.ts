@@ -8,6 +8,7 @@ import type {
   PairwiseJudge,
   Refiner
 } from "@maspo/core"
+import { isCapped } from "@maspo/core"
 import type { BaselineInput, BaselineResult } from "./contract.ts"
 import { defaultApeOptions, runApe } from "./ape.ts"
 import { runGepa } from "./gepa.ts"
@@ -40,7 +41,7 @@ export const COMPARISON_METHODS = {
     runGepa(input, {
       supervised: s.supervised,
       debiasPosition: s.debiasPosition,
-      maxMetricCalls: input.cap.maxCalls !== undefined || input.cap.maxTokens !== undefined ? 1_000_000 : 600
+      maxMetricCalls: isCapped(input.cap) ? 1_000_000 : 600
     })
 } satisfies Record<string, ComparisonRunner>
 

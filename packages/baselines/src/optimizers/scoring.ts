@@ -2,7 +2,7 @@ import { Effect } from "effect"
 import {
   agentTrace,
   type Comparison,
-  type LanguageModelError,
+  type ModelCallError,
   MasExecutor,
   PairwiseJudge,
   type PromptSet,
@@ -24,7 +24,7 @@ export const runSystem = (
   task: Task,
   items: ReadonlyArray<TaskItem>,
   concurrency: number
-): Effect.Effect<ReadonlyArray<Trace>, LanguageModelError, MasExecutor> =>
+): Effect.Effect<ReadonlyArray<Trace>, ModelCallError, MasExecutor> =>
   Effect.gen(function* () {
     const executor = yield* MasExecutor
     return yield* Effect.forEach(items, (item) => executor.run(topology, prompts, task, item), {
@@ -41,7 +41,7 @@ export const rerunAgent = (
   reference: ReadonlyArray<Trace>,
   agentId: string,
   concurrency: number
-): Effect.Effect<ReadonlyArray<Trace>, LanguageModelError, MasExecutor> =>
+): Effect.Effect<ReadonlyArray<Trace>, ModelCallError, MasExecutor> =>
   Effect.gen(function* () {
     const executor = yield* MasExecutor
     return yield* Effect.forEach(
@@ -65,7 +65,7 @@ const judgeEachItem = (
   comparisonAt: (i: number) => ItemComparison,
   judge: JudgeSettings,
   concurrency: number
-): Effect.Effect<ReadonlyArray<number>, LanguageModelError, PairwiseJudge> =>
+): Effect.Effect<ReadonlyArray<number>, ModelCallError, PairwiseJudge> =>
   Effect.gen(function* () {
     const j = yield* PairwiseJudge
     return yield* Effect.forEach(
@@ -86,7 +86,7 @@ export const globalPreferences = (
   reference: ReadonlyArray<Trace>,
   judge: JudgeSettings,
   concurrency: number
-): Effect.Effect<ReadonlyArray<number>, LanguageModelError, PairwiseJudge> =>
+): Effect.Effect<ReadonlyArray<number>, ModelCallError, PairwiseJudge> =>
   judgeEachItem(
     items,
     (i) => ({
@@ -107,7 +107,7 @@ export const localPreferences = (
   agentRole: string,
   judge: JudgeSettings,
   concurrency: number
-): Effect.Effect<ReadonlyArray<number>, LanguageModelError, PairwiseJudge> =>
+): Effect.Effect<ReadonlyArray<number>, ModelCallError, PairwiseJudge> =>
   judgeEachItem(
     items,
     (i) => ({

@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import {
   agentNode,
   agentTrace,
@@ -9,13 +9,16 @@ import {
   SeededRng,
   type Topology,
   type Trace,
-  type TaskItem
+  type TaskItem,
+  Budget,
+  completedStep,
+  isCapped
 } from "@maspo/core"
 import {
   type BaselineCandidate,
   type BaselineInput,
   type BaselineResult,
-  checkCap,
+  underCap,
   spent,
   stepLogger
 } from "./contract.ts"
@@ -100,7 +103,7 @@ export const runSpo = Effect.fn("runSpo")(function* (
     debiasPosition: options.debiasPosition,
     seed: deriveSeed(input.seed, `${SPO_METHOD}-judge`)
   }
-  const capped = input.cap.maxCalls !== undefined || input.cap.maxTokens !== undefined
+  const capped = isCapped(input.cap)
   let prompts: PromptSet = { ...input.prompts }
 
   const step = Effect.fnUntraced(function* (visit: SpoVisit) {
@@ -138,19 +141,27 @@ export const runSpo = Effect.fn("runSpo")(function* (
   })
 
   let stoppedBy: BaselineResult["stoppedBy"] = "schedule"
-  run: for (let round = 0; capped || round < options.rounds; round++) {
-    const before = spent((yield* checkCap(input.cap)).report)
-    const visits = spoRound(topology, round, options)
-    for (const visit of visits) {
-      if ((yield* checkCap(input.cap)).reached) {
-        stoppedBy = "budget"
-        break run
+  const budget = yield* Budget
+  yield* underCap(
+    input.cap,
+    Effect.gen(function* () {
+      run: for (let round = 0; capped || round < options.rounds; round++) {
+        const before = spent(yield* budget.report)
+        const visits = spoRound(topology, round, options)
+        for (const visit of visits) {
+          const kept = prompts
+          if (Option.isNone(yield* completedStep(step(visit)))) {
+            // A step the cap cut short is dropped, prompts it accepted before the refusal included.
+            prompts = kept
+            stoppedBy = "budget"
+            break run
+          }
+        }
+        // A round that spends nothing would never reach the cap: stop instead of looping forever.
+        const after = spent(yield* budget.report)
+        if (after.calls === before.calls && after.tokens === before.tokens) break
       }
-      yield* step(visit)
-    }
-    // A round that spends nothing would never reach the cap: stop instead of looping forever.
-    const after = spent((yield* checkCap(input.cap)).report)
-    if (after.calls === before.calls && after.tokens === before.tokens) break
-  }
+    })
+  )
   return { method: SPO_METHOD, prompts, log: logger.log, stoppedBy } satisfies BaselineResult
 })

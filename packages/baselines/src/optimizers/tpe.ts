@@ -1,6 +1,8 @@
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import {
   agentNode,
+  completedStep,
+  isCapped,
   deriveSeed,
   descendants,
   type PromptSet,
@@ -13,7 +15,7 @@ import {
   type BaselineCandidate,
   type BaselineInput,
   type BaselineResult,
-  checkCap,
+  underCap,
   stepLogger
 } from "./contract.ts"
 import { globalPreferences, labelScores, rerunAgent, runSystem } from "./scoring.ts"
@@ -147,132 +149,145 @@ export const runTpe = Effect.fn("runTpe")(function* (
     stoppedBy
   })
 
-  // Stage 1: proposals per agent from the seed system's traces.
-  const proposalRng = new SeededRng(deriveSeed(input.seed, "tpe-proposals"))
-  const choices: Array<Array<string>> = []
-  for (const agentId of agentIds) {
-    if ((yield* checkCap(input.cap)).reached) return finish(seedSet, "budget")
-    const node = agentNode(topology, agentId)!
-    const batch = proposalRng.sample(input.pool, opts.proposalBatch)
-    const outcome =
-      opts.candidatesPerAgent <= 0
-        ? { proposals: [], rejected: [] }
-        : yield* refiner.propose({
-            agentId,
-            agentRole: node.role,
-            prompt: seedSet[agentId]!,
-            children: opts.candidatesPerAgent,
-            traces: (yield* seedTraces(batch)).map((t) => {
-              const a = t.agents.find((x) => x.agentId === agentId)!
-              return { question: t.question, context: a.context, output: a.rawOutput }
-            })
-          })
-    const list = [seedSet[agentId]!]
-    for (const p of outcome.proposals) if (!list.includes(p.prompt)) list.push(p.prompt)
-    choices.push(list)
-    yield* logger.record({
-      kind: "propose",
-      agentId,
-      candidates: [
-        ...list.slice(1).map((prompt, k): BaselineCandidate => ({
-          agentId,
-          prompt,
-          score: 0,
-          accepted: true,
-          note: `option ${k + 1}`
-        })),
-        ...outcome.rejected.map((r): BaselineCandidate => ({
-          agentId,
-          ...(r.prompt !== undefined ? { prompt: r.prompt } : {}),
-          score: 0,
-          accepted: false,
-          note: r.reason
-        }))
-      ],
-      best: seedSet
-    })
-  }
-
-  // Stage 2: TPE over the joint combinations on the fixed evaluation set.
-  const evalSet = new SeededRng(deriveSeed(input.seed, "tpe-eval")).sample(input.pool, opts.evalItems)
-  const labeledEval = opts.supervised ? evalSet.map((i) => labeled.get(i.id)) : []
-  if (labeledEval.some((i) => i === undefined)) {
-    return yield* Effect.die(
-      new Error("supervised TPE: an evaluation item is missing from input.labeledPool")
-    )
-  }
-  const dims = choices.map((c) => c.length)
-  const sampler = new TpeSampler(dims, opts.sampler)
-  const samplerRng = new SeededRng(deriveSeed(input.seed, "tpe-sampler"))
-  const promptsOf = (choice: ReadonlyArray<number>): PromptSet =>
-    Object.fromEntries(agentIds.map((id, d) => [id, choices[d]![choice[d]!]!]))
-
-  const evaluate = (choice: ReadonlyArray<number>) =>
+  return yield* underCap(
+    input.cap,
     Effect.gen(function* () {
-      const prompts = promptsOf(choice)
-      const reference = yield* seedTraces(evalSet)
-      const changed = agentIds.filter((id) => prompts[id] !== seedSet[id])
-      let traces: ReadonlyArray<Trace> = reference
-      if (changed.length > 0) {
-        // agentIds are in topological order, so only the first changed agent can cover the others.
-        const root = changed[0]!
-        const stale = descendants(topology, root).add(root)
-        traces = changed.every((id) => stale.has(id))
-          ? yield* rerunAgent(topology, full(prompts), task, evalSet, reference, root, concurrency)
-          : yield* runSystem(topology, full(prompts), task, evalSet, concurrency)
+      // Stage 1: proposals per agent from the seed system's traces.
+      const proposalRng = new SeededRng(deriveSeed(input.seed, "tpe-proposals"))
+      const choices: Array<Array<string>> = []
+      for (const agentId of agentIds) {
+        const node = agentNode(topology, agentId)!
+        const batch = proposalRng.sample(input.pool, opts.proposalBatch)
+        const proposed =
+          opts.candidatesPerAgent <= 0
+            ? Option.some({ proposals: [], rejected: [] })
+            : yield* completedStep(
+                Effect.gen(function* () {
+                  return yield* refiner.propose({
+                    agentId,
+                    agentRole: node.role,
+                    prompt: seedSet[agentId]!,
+                    children: opts.candidatesPerAgent,
+                    traces: (yield* seedTraces(batch)).map((t) => {
+                      const a = t.agents.find((x) => x.agentId === agentId)!
+                      return { question: t.question, context: a.context, output: a.rawOutput }
+                    })
+                  })
+                })
+              )
+        // The cap cut the proposal stage short: no joint search was run, the seed prompts stand.
+        if (Option.isNone(proposed)) return finish(seedSet, "budget")
+        const outcome = proposed.value
+        const list = [seedSet[agentId]!]
+        for (const p of outcome.proposals) if (!list.includes(p.prompt)) list.push(p.prompt)
+        choices.push(list)
+        yield* logger.record({
+          kind: "propose",
+          agentId,
+          candidates: [
+            ...list.slice(1).map((prompt, k): BaselineCandidate => ({
+              agentId,
+              prompt,
+              score: 0,
+              accepted: true,
+              note: `option ${k + 1}`
+            })),
+            ...outcome.rejected.map((r): BaselineCandidate => ({
+              agentId,
+              ...(r.prompt !== undefined ? { prompt: r.prompt } : {}),
+              score: 0,
+              accepted: false,
+              note: r.reason
+            }))
+          ],
+          best: seedSet
+        })
       }
-      return opts.supervised
-        ? yield* labelScores(task, labeledEval as ReadonlyArray<TaskItem>, traces)
-        : yield* globalPreferences(evalSet, traces, reference, judge, concurrency)
-    })
 
-  const capped = input.cap.maxCalls !== undefined || input.cap.maxTokens !== undefined
-  const total = spaceSize(dims)
-  const history: Array<TpeTrial> = []
-  const evaluated = new Map<string, Evaluated>()
-  let best: Evaluated | undefined
-  let duplicateStreak = 0
-  for (let trial = 0; ; trial++) {
-    if (!capped && trial >= opts.trials) break
-    if (evaluated.size >= total || duplicateStreak >= opts.maxDuplicateStreak) break
-    if ((yield* checkCap(input.cap)).reached) return finish(best?.prompts ?? seedSet, "budget")
-    const choice = trial === 0 ? dims.map(() => 0) : sampler.suggest(history, samplerRng)
-    const key = choiceKey(choice)
-    const known = evaluated.get(key)
-    let current: Evaluated
-    if (known) {
-      current = known
-      duplicateStreak++
-    } else {
-      const scores = yield* evaluate(choice)
-      current = { trial, choice, prompts: promptsOf(choice), scores, value: mean(scores) }
-      evaluated.set(key, current)
-      duplicateStreak = 0
-    }
-    history.push({ choice, value: current.value })
-    const improved =
-      best === undefined ||
-      betterThan(
-        { value: current.value, items: current.scores.length },
-        { value: best.value, items: best.scores.length }
-      )
-    if (improved) best = current
-    yield* logger.record({
-      kind: "trial",
-      candidates: [
-        {
-          prompts: full(current.prompts),
-          score: current.value,
-          accepted: improved,
-          note:
-            `trial ${trial}: options [${choice.join(", ")}]` +
-            (known
-              ? `, duplicate of trial ${known.trial} (value reused)`
-              : `, ${current.scores.length} items`)
+      // Stage 2: TPE over the joint combinations on the fixed evaluation set.
+      const evalSet = new SeededRng(deriveSeed(input.seed, "tpe-eval")).sample(input.pool, opts.evalItems)
+      const labeledEval = opts.supervised ? evalSet.map((i) => labeled.get(i.id)) : []
+      if (labeledEval.some((i) => i === undefined)) {
+        return yield* Effect.die(
+          new Error("supervised TPE: an evaluation item is missing from input.labeledPool")
+        )
+      }
+      const dims = choices.map((c) => c.length)
+      const sampler = new TpeSampler(dims, opts.sampler)
+      const samplerRng = new SeededRng(deriveSeed(input.seed, "tpe-sampler"))
+      const promptsOf = (choice: ReadonlyArray<number>): PromptSet =>
+        Object.fromEntries(agentIds.map((id, d) => [id, choices[d]![choice[d]!]!]))
+
+      const evaluate = (choice: ReadonlyArray<number>) =>
+        Effect.gen(function* () {
+          const prompts = promptsOf(choice)
+          const reference = yield* seedTraces(evalSet)
+          const changed = agentIds.filter((id) => prompts[id] !== seedSet[id])
+          let traces: ReadonlyArray<Trace> = reference
+          if (changed.length > 0) {
+            // agentIds are in topological order, so only the first changed agent can cover the others.
+            const root = changed[0]!
+            const stale = descendants(topology, root).add(root)
+            traces = changed.every((id) => stale.has(id))
+              ? yield* rerunAgent(topology, full(prompts), task, evalSet, reference, root, concurrency)
+              : yield* runSystem(topology, full(prompts), task, evalSet, concurrency)
+          }
+          return opts.supervised
+            ? yield* labelScores(task, labeledEval as ReadonlyArray<TaskItem>, traces)
+            : yield* globalPreferences(evalSet, traces, reference, judge, concurrency)
+        })
+
+      const capped = isCapped(input.cap)
+      const total = spaceSize(dims)
+      const history: Array<TpeTrial> = []
+      const evaluated = new Map<string, Evaluated>()
+      let best: Evaluated | undefined
+      let duplicateStreak = 0
+      for (let trial = 0; ; trial++) {
+        if (!capped && trial >= opts.trials) break
+        if (evaluated.size >= total || duplicateStreak >= opts.maxDuplicateStreak) break
+        const choice = trial === 0 ? dims.map(() => 0) : sampler.suggest(history, samplerRng)
+        const key = choiceKey(choice)
+        const known = evaluated.get(key)
+        let current: Evaluated
+        if (known) {
+          current = known
+          duplicateStreak++
+        } else {
+          const scored = yield* completedStep(evaluate(choice))
+          // A trial the cap cut short is dropped; the best of the completed trials stands.
+          if (Option.isNone(scored)) return finish(best?.prompts ?? seedSet, "budget")
+          const scores = scored.value
+          current = { trial, choice, prompts: promptsOf(choice), scores, value: mean(scores) }
+          evaluated.set(key, current)
+          duplicateStreak = 0
         }
-      ],
-      best: full(best!.prompts)
+        history.push({ choice, value: current.value })
+        const improved =
+          best === undefined ||
+          betterThan(
+            { value: current.value, items: current.scores.length },
+            { value: best.value, items: best.scores.length }
+          )
+        if (improved) best = current
+        yield* logger.record({
+          kind: "trial",
+          candidates: [
+            {
+              prompts: full(current.prompts),
+              score: current.value,
+              accepted: improved,
+              note:
+                `trial ${trial}: options [${choice.join(", ")}]` +
+                (known
+                  ? `, duplicate of trial ${known.trial} (value reused)`
+                  : `, ${current.scores.length} items`)
+            }
+          ],
+          best: full(best!.prompts)
+        })
+      }
+      return finish(best?.prompts ?? seedSet, "schedule")
     })
-  }
-  return finish(best?.prompts ?? seedSet, "schedule")
+  )
 })

@@ -14,6 +14,20 @@ export class CodeMetaError extends Schema.TaggedError<CodeMetaError>()("CodeMeta
   message: Schema.String
 }) {}
 
+/**
+ * The sandbox could not start a program at all (no interpreter, no temporary directory). Scoring dies
+ * with it: counting such an item as a wrong answer would report 0% for a machine without Python.
+ * Only runs that never started qualify, so nothing a solution prints or does can raise it.
+ */
+export class SandboxUnavailableError extends Schema.TaggedError<SandboxUnavailableError>()(
+  "SandboxUnavailableError",
+  {
+    task: Schema.String,
+    itemId: Schema.String,
+    message: Schema.String
+  }
+) {}
+
 export interface CodeTaskOptions {
   /** Where programs run. Default: the process-wide sandbox (`defaultSandbox()`). */
   readonly sandbox?: Sandbox
@@ -60,6 +74,14 @@ export const codeTask = <M>(
       if (code.trim() === "") return 0
       const sandbox = options.sandbox ?? defaultSandbox()
       const result = yield* sandbox.runPython(builder.program(meta, code), { ...builder.run, ...options.run })
+      if (result.status === "error" && result.exitCode === null && result.signal === null)
+        return yield* Effect.die(
+          new SandboxUnavailableError({
+            task: name,
+            itemId: item.id,
+            message: `${name} item ${item.id}: the code sandbox could not run the program: ${result.stderr}`
+          })
+        )
       return result.status === "passed" ? 1 : 0
     }).pipe(Effect.withSpan("codeTask.score", { attributes: { task: name, item: item.id } }))
 })

@@ -11,13 +11,10 @@ import { AgievalMathRow, AquaRow, GpqaRow, HumanEvalEtRow, Math500Row, MbppRow }
 export const sha256Hex = (data: Uint8Array | string): string =>
   createHash("sha256").update(data).digest("hex")
 
-/**
- * Reads one dataset file and checks its pinned sha256 before anything decodes it. A missing file or a
- * hash mismatch is an InputError whose source is the file's path relative to the data directory.
- */
-export const readVerified = Effect.fn("readVerified")(function* (dataDir: string, file: DatasetFile) {
+/** Reads one dataset file; a missing file is an InputError whose source is its path relative to the data directory. */
+const readDatasetFile = (dataDir: string, file: DatasetFile) => {
   const full = path.join(dataDir, file.path)
-  const bytes = yield* Effect.tryPromise({
+  return Effect.tryPromise({
     try: () => readFile(full),
     catch: (e) =>
       new InputError({
@@ -25,12 +22,20 @@ export const readVerified = Effect.fn("readVerified")(function* (dataDir: string
         message: `cannot read ${full} (data directory ${dataDir}; set MASPO_DATA_DIR to point elsewhere): ${(e as Error).message}`
       })
   })
+}
+
+const mismatch = (file: DatasetFile, actual: string) =>
+  `sha256 mismatch for ${file.path}: expected ${file.sha256}, actual ${actual}`
+
+/**
+ * Reads one dataset file and checks its pinned sha256. A missing file or a hash mismatch is an
+ * InputError whose source is the file's path relative to the data directory.
+ */
+export const readVerified = Effect.fn("readVerified")(function* (dataDir: string, file: DatasetFile) {
+  const bytes = yield* readDatasetFile(dataDir, file)
   const actual = sha256Hex(bytes)
   if (actual !== file.sha256)
-    return yield* new InputError({
-      source: file.path,
-      message: `sha256 mismatch for ${file.path}: expected ${file.sha256}, actual ${actual}`
-    })
+    return yield* new InputError({ source: file.path, message: mismatch(file, actual) })
   return bytes.toString("utf8")
 })
 
@@ -49,7 +54,22 @@ const decodeFile = <S extends Schema.ConstraintDecoder<unknown>>(
   file: DatasetFile,
   schema: S
 ): Effect.Effect<ReadonlyArray<S["Type"]>, InputError> =>
-  readVerified(dataDir, file).pipe(Effect.flatMap((text) => decodeLines(file.path, text, schema)))
+  Effect.gen(function* () {
+    const bytes = yield* readDatasetFile(dataDir, file)
+    const actual = sha256Hex(bytes)
+    // Decoded before the hash is compared: when one broken line is why the hash differs, the error
+    // names that line and field rather than only two hashes.
+    const rows = yield* decodeLines(file.path, bytes.toString("utf8"), schema).pipe(
+      Effect.mapError((e) =>
+        actual === file.sha256
+          ? e
+          : new InputError({ source: e.source, message: `${e.message} (and ${mismatch(file, actual)})` })
+      )
+    )
+    if (actual !== file.sha256)
+      return yield* new InputError({ source: file.path, message: mismatch(file, actual) })
+    return rows
+  })
 
 const itemsOf = (
   name: DatasetName,

@@ -1,13 +1,13 @@
 import { cacheStats, exportCache, importCache } from "@maspo/core/cache"
 import { Console, Effect, Option } from "effect"
+import { dirname } from "node:path"
 import { Argument, Command, Flag } from "effect/cli"
+import { ensureCacheDirectory, ensureDirectory } from "../files.ts"
+import { defaulted } from "../help.ts"
 import { DEFAULT_CACHE_PATH } from "../providers.ts"
 import { describeWithholding, withholdingFor } from "../publishing.ts"
 
-const cacheFlag = Flag.String("cache").pipe(
-  Flag.withDescription(`Call cache file (default ${DEFAULT_CACHE_PATH})`),
-  Flag.withDefault(DEFAULT_CACHE_PATH)
-)
+const cacheFlag = defaulted(Flag.String("cache"), DEFAULT_CACHE_PATH, "Call cache file")
 
 const exportCommand = Command.make(
   "export",
@@ -20,14 +20,15 @@ const exportCommand = Command.make(
       ),
       Flag.optional
     ),
-    keepProtected: Flag.Boolean("keep-protected").pipe(
-      Flag.withDescription(
-        "Write every request in full, protected questions (GPQA) included: a private copy, not for publishing"
-      ),
-      Flag.withDefault(false)
+    keepProtected: defaulted(
+      Flag.Boolean("keep-protected"),
+      false,
+      "Write every request in full, protected questions (GPQA) included: a private copy, not for publishing"
     )
   },
   Effect.fn("maspo.cache.export")(function* (input) {
+    // Made here: the export's own recursive mkdir never returns under /proc.
+    yield* ensureDirectory(dirname(input.file), "export file")
     const { withhold, notes } = input.keepProtected
       ? { withhold: [], notes: ["--keep-protected: nothing withheld; this export is not for publishing"] }
       : yield* withholdingFor(input.cache, Option.getOrUndefined(input.dataDir))
@@ -49,6 +50,7 @@ const importCommand = Command.make(
   "import",
   { cache: cacheFlag, file: Argument.String("file").pipe(Argument.withDescription("A .jsonl.gz export")) },
   Effect.fn("maspo.cache.import")(function* (input) {
+    yield* ensureCacheDirectory({ path: input.cache, mode: "read-write" })
     const counts = yield* importCache(input.file, input.cache)
     if (counts.discarded > 0)
       yield* Console.log(`removed ${counts.discarded} interrupted import(s) into ${input.cache}`)

@@ -7,15 +7,21 @@ import {
   providerFlags,
   configFlag,
   masFlag,
-  outFlag,
   seedFlag,
   taskFlag
 } from "../flags.ts"
 import { checkFlags } from "../configProblems.ts"
+import { ensureCacheDirectory, ensureWritableDirectory } from "../files.ts"
+import { cacheSettings } from "../providers.ts"
+import { defaulted, defaultNote } from "../help.ts"
 import { readJsonAs, writeJson, writeJsonl } from "../output.ts"
 import { evaluateFixed } from "../fixedEvaluation.ts"
 import { describeSplit } from "../registry.ts"
 import { resolveRunConfig } from "../runConfig.ts"
+
+/** Where `maspo eval` writes when --out is not given. */
+const defaultEvalOut = (task: string, mas: string, seed: string) =>
+  `.maspo/runs/eval-${task}-${mas}-seed${seed}`
 
 const flags = {
   config: configFlag,
@@ -30,14 +36,20 @@ const flags = {
   ...providerFlags,
   ...dataFlags,
   prompts: Flag.File("prompts").pipe(
-    Flag.withDescription("PromptSet JSON (agent id -> prompt); agents not listed keep their seed prompt"),
+    Flag.withDescription(
+      "PromptSet JSON (agent id -> prompt); agents not listed keep their seed prompt (default: the topology's seed prompts)"
+    ),
     Flag.optional
   ),
-  refineRounds: Flag.Int("refine-rounds").pipe(
-    Flag.withDescription("Critique-and-revise rounds of --mas self-refine (it stops early at NO ISSUES)"),
-    Flag.withDefault(2)
+  refineRounds: defaulted(
+    Flag.Int("refine-rounds"),
+    2,
+    "Critique-and-revise rounds of --mas self-refine (it stops early at NO ISSUES)"
   ),
-  out: outFlag
+  out: Flag.String("out").pipe(
+    Flag.withDescription(defaultNote("Output directory", defaultEvalOut("<task>", "<mas>", "<seed>"))),
+    Flag.optional
+  )
 }
 
 export const evalCommand = Command.make(
@@ -46,11 +58,13 @@ export const evalCommand = Command.make(
   Effect.fn("maspo.eval")(function* (input) {
     yield* checkFlags([["--refine-rounds", NonNegativeInt, input.refineRounds]])
     const config = yield* resolveRunConfig(input)
-    const out = Option.getOrElse(
-      input.out,
-      () => `.maspo/runs/eval-${config.task}-${config.topology}-seed${config.seed}`
+    const out = Option.getOrElse(input.out, () =>
+      defaultEvalOut(config.task, config.topology, String(config.seed))
     )
 
+    // Before any call: an output folder that cannot be written fails before anything is paid for.
+    yield* ensureWritableDirectory(out, "--out")
+    yield* ensureCacheDirectory(cacheSettings(config))
     const {
       entry,
       items,
@@ -62,7 +76,9 @@ export const evalCommand = Command.make(
       testN: config.testSize,
       refineRounds: input.refineRounds,
       promptsOf: (seeds) =>
-        Option.isSome(input.prompts) ? readJsonAs(PromptSet)(input.prompts.value) : Effect.succeed(seeds),
+        Option.isSome(input.prompts)
+          ? readJsonAs(PromptSet, { flag: "--prompts" })(input.prompts.value)
+          : Effect.succeed(seeds),
       promptsSource: Option.getOrElse(input.prompts, () => "seed prompts")
     })
     yield* writeJsonl(

@@ -1,13 +1,17 @@
 import {
   ABLATIONS,
+  CaseSampling,
+  EvaluatorKind,
   InputError,
   LevelWeights,
   maspoDefaults,
   OptimizerConfig,
   paperDefaults,
   PositiveInt,
-  type RunConfig
+  type RunConfig,
+  stableHash
 } from "@maspo/core"
+import type { BudgetCap } from "@maspo/baselines"
 import { Effect, Option, Schema } from "effect"
 import { checkFlags } from "../configProblems.ts"
 import { Command, Flag } from "effect/cli"
@@ -16,16 +20,56 @@ import {
   configFlag,
   dataFlags,
   masFlag,
-  outFlag,
   providerFlags,
   seedFlag,
   taskFlag
 } from "../flags.ts"
+import { ensureCacheDirectory, ensureWritableDirectory } from "../files.ts"
+import { cacheSettings } from "../providers.ts"
+import { defaulted, noDefault } from "../help.ts"
 import { METHOD_NAMES, type MethodName, runOptimization } from "../optimization.ts"
 import { resolveRunConfig } from "../runConfig.ts"
 
 const optional = <A>(flag: Flag.Flag<A>, description: string) =>
   flag.pipe(Flag.withDescription(description), Flag.optional)
+
+/** What each method is, for --method's help (a Record, so a new method cannot go undescribed). */
+const METHOD_HELP: Readonly<Record<MethodName, string>> = {
+  maspo: "joint optimization; its ablations via --ablation",
+  spo: "per-agent, local judge",
+  ape: "per-agent APE/OPRO",
+  tpe: "joint instruction choice",
+  gepa: "reflective, Pareto"
+}
+
+const PRESETS = ["maspo", "paper"] as const
+const PRESET_HELP: Readonly<Record<(typeof PRESETS)[number], string>> = {
+  maspo: "the paper's search with position debiasing",
+  paper: "exactly the paper's"
+}
+
+const PRESET_CONFIGS: Readonly<Record<(typeof PRESETS)[number], OptimizerConfig>> = {
+  maspo: maspoDefaults,
+  paper: paperDefaults
+}
+
+const showSetting = (v: unknown): string =>
+  typeof v === "boolean"
+    ? v
+      ? "on"
+      : "off"
+    : typeof v === "object" && v !== null
+      ? Object.values(v).join(",")
+      : String(v)
+
+/** An optimizer setting left to the preset and ablation: its help gives each preset's value. */
+const preset = <A>(flag: Flag.Flag<A>, text: string, key: keyof OptimizerConfig) => {
+  const values = PRESETS.map((p) => showSetting(PRESET_CONFIGS[p][key]))
+  const shown = values.every((v) => v === values[0])
+    ? `${values[0]} in both presets`
+    : PRESETS.map((p, i) => `${p} ${values[i]}`).join(", ")
+  return optional(flag, `${text} (default: the preset's and ablation's, ${shown})`)
+}
 
 const flags = {
   config: configFlag,
@@ -35,79 +79,83 @@ const flags = {
   concurrency: concurrencyFlag,
   ...providerFlags,
   ...dataFlags,
-  out: outFlag,
-  preset: Flag.Literals("preset", ["maspo", "paper"]).pipe(
-    Flag.withDescription(
-      "maspo: the paper's search with position debiasing (default); paper: exactly the paper's"
-    ),
-    Flag.withDefault("maspo")
+  out: optional(
+    Flag.String("out"),
+    "Output directory (default .maspo/runs/optimize-<task>-<mas>-<method>-<preset>[-<ablation>][-self-optimized][-supervised][-<hash of any other non-default setting>]-seed<seed>)"
+  ),
+  preset: defaulted(
+    Flag.Literals("preset", PRESETS),
+    "maspo",
+    PRESETS.map((p) => `${p}: ${PRESET_HELP[p]}`).join("; ")
   ),
   ablation: optional(
     Flag.Literals("ablation", Object.keys(ABLATIONS)),
-    "A Table 2 ablation applied on top of the preset"
+    "A Table 2 ablation applied on top of the preset (default: none)"
   ),
-  beam: optional(Flag.Int("beam"), "Beam width K (paper: 2)"),
-  children: optional(Flag.Int("children"), "Children per parent K_sub (paper: 2)"),
-  steps: optional(Flag.Int("steps"), "Steps per agent visit T (paper: 3)"),
-  rounds: optional(Flag.Int("rounds"), "Rounds D over all agents (paper: 3)"),
-  batch: optional(Flag.Int("batch"), "Batch size |B| (paper: 10)"),
-  pool: optional(Flag.Int("pool"), "Optimization pool size (paper: 50)"),
-  evaluator: optional(
-    Flag.Literals("evaluator", ["joint", "local", "global", "ground-truth"]),
-    "Candidate evaluator (default joint)"
-  ),
-  weights: optional(Flag.String("weights"), "Weights a,b,c of local, lookahead, global (paper: 0.4,0.4,0.2)"),
-  debiasPosition: optional(
+  beam: preset(Flag.Int("beam"), "Beam width K", "beamWidth"),
+  children: preset(Flag.Int("children"), "Children per parent K_sub", "childrenPerParent"),
+  steps: preset(Flag.Int("steps"), "Steps per agent visit T", "stepsPerVisit"),
+  rounds: preset(Flag.Int("rounds"), "Rounds D over all agents", "rounds"),
+  batch: preset(Flag.Int("batch"), "Batch size |B|", "batchSize"),
+  pool: preset(Flag.Int("pool"), "Optimization pool size", "poolSize"),
+  evaluator: preset(Flag.Literals("evaluator", EvaluatorKind.literals), "Candidate evaluator", "evaluator"),
+  weights: preset(Flag.String("weights"), "Weights a,b,c of local, lookahead, global", "weights"),
+  debiasPosition: preset(
     Flag.Boolean("debias-position"),
-    "Ask each comparison in both orders (--no-debias-position to disable)"
+    "Ask each comparison in both orders, --no-debias-position to disable",
+    "debiasPosition"
   ),
-  refresh: optional(Flag.Boolean("refresh"), "Beam refresh on revisits (--no-refresh to disable)"),
-  sampling: optional(
-    Flag.Literals("sampling", ["misalignment", "random", "success"]),
-    "Cases injected into successors' batches"
+  refresh: preset(
+    Flag.Boolean("refresh"),
+    "Beam refresh on revisits, --no-refresh to disable",
+    "beamRefresh"
   ),
-  kmis: optional(Flag.Int("kmis"), "Misalignment cases kept per agent K_mis (paper: 3)"),
-  lookaheadDepth: optional(
+  sampling: preset(
+    Flag.Literals("sampling", CaseSampling.literals),
+    "Cases injected into successors' batches",
+    "caseSampling"
+  ),
+  kmis: preset(Flag.Int("kmis"), "Misalignment cases kept per agent K_mis", "misalignmentCases"),
+  lookaheadDepth: preset(
     Flag.Int("lookahead-depth"),
-    "Successor levels compared by the lookahead (paper: 1)"
+    "Successor levels compared by the lookahead",
+    "lookaheadDepth"
   ),
   testN: optional(
     Flag.Int("test-n"),
     "Test items of the final evaluation: the first N >= 1 held-out items, all of them if fewer (default: all)"
   ),
-  skipTest: Flag.Boolean("skip-test").pipe(
-    Flag.withDescription("Skip the final evaluation of seed and optimized prompts on the test items"),
-    Flag.withDefault(false)
+  skipTest: defaulted(
+    Flag.Boolean("skip-test"),
+    false,
+    "Skip the final evaluation of seed and optimized prompts on the test items"
   ),
-  resume: Flag.Boolean("resume").pipe(
-    Flag.withDescription("Continue from the checkpoint in --out"),
-    Flag.withDefault(false)
-  ),
-  method: Flag.Literals("method", METHOD_NAMES).pipe(
-    Flag.withDescription(
-      "maspo (default; its ablations via --ablation), or a comparison optimizer: spo (per-agent, local judge), ape (per-agent APE/OPRO), tpe (joint instruction choice), gepa (reflective, Pareto)"
-    ),
-    Flag.withDefault("maspo" as MethodName)
+  resume: defaulted(Flag.Boolean("resume"), false, "Continue from the checkpoint in --out"),
+  method: defaulted(
+    Flag.Literals("method", METHOD_NAMES),
+    "maspo",
+    `MASPO or a comparison optimizer, one of ${METHOD_NAMES.map((m) => `${m} (${METHOD_HELP[m]})`).join(", ")}`
   ),
   maxCalls: optional(
     Flag.Int("max-calls"),
-    "Stop the optimization at this many LLM calls (all roles), for equal-cost comparisons"
+    noDefault(
+      "Stop the optimization at this many LLM calls (all roles), for equal-cost comparisons",
+      "no cap"
+    )
   ),
   maxTokens: optional(
     Flag.Int("max-tokens"),
-    "Stop the optimization at this many tokens (prompt + completion, all roles)"
+    noDefault("Stop the optimization at this many tokens (prompt + completion, all roles)", "no cap")
   ),
-  supervised: Flag.Boolean("supervised").pipe(
-    Flag.withDescription(
-      "tpe, gepa: score candidates with the task metric on the labeled pool instead of label-free preferences"
-    ),
-    Flag.withDefault(false)
+  supervised: defaulted(
+    Flag.Boolean("supervised"),
+    false,
+    "tpe, gepa: score candidates with the task metric on the labeled pool instead of label-free preferences"
   ),
-  selfOptimized: Flag.Boolean("self-optimized").pipe(
-    Flag.withDescription(
-      "Table 2's self-optimized ablation: the optimizer and evaluator roles use the agent's provider and model"
-    ),
-    Flag.withDefault(false)
+  selfOptimized: defaulted(
+    Flag.Boolean("self-optimized"),
+    false,
+    "Table 2's self-optimized ablation: the optimizer and evaluator roles use the agent's provider and model"
   )
 }
 
@@ -178,6 +226,52 @@ export const resolveOptimizerConfig = Effect.fn("resolveOptimizerConfig")(functi
   return c
 })
 
+/** What names a default output folder: the settings of one `maspo optimize` run. */
+export interface OptimizeRunName {
+  readonly run: RunConfig
+  readonly optimizer: OptimizerConfig
+  readonly method: MethodName
+  readonly preset: "maspo" | "paper"
+  readonly ablation: string | undefined
+  readonly selfOptimized: boolean
+  readonly supervised: boolean
+  readonly cap: BudgetCap
+  /** The final evaluation: skipped, the first N test items, or all of them (undefined). */
+  readonly test: "skip" | number | undefined
+}
+
+/**
+ * The default output folder of `maspo optimize`, distinct for any two runs that differ: task,
+ * topology, method, preset, ablation, self-optimized, supervised and seed by name; any other setting
+ * that changes results (individual optimizer flags, budget caps, test items, providers, data, split)
+ * as a short hash of those settings, present only when one of them is not its default.
+ */
+export const defaultOptimizeOut = (n: OptimizeRunName): string => {
+  const named = n.preset === "paper" ? paperDefaults : maspoDefaults
+  const base = n.ablation !== undefined ? ABLATIONS[n.ablation]!(named) : named
+  const extras = {
+    ...(stableHash(n.optimizer) !== stableHash(base) ? { optimizer: n.optimizer } : {}),
+    ...(Object.keys(n.cap).length > 0 ? { cap: n.cap } : {}),
+    ...(n.test !== undefined ? { test: n.test } : {}),
+    ...(Object.keys(n.run.providers).length > 0 ? { providers: n.run.providers } : {}),
+    ...(n.run.dataDir !== undefined ? { dataDir: n.run.dataDir } : {}),
+    ...(n.run.split !== undefined ? { split: n.run.split } : {})
+  }
+  const parts = [
+    "optimize",
+    n.run.task,
+    n.run.topology,
+    n.method,
+    n.preset,
+    ...(n.ablation !== undefined ? [n.ablation] : []),
+    ...(n.selfOptimized ? ["self-optimized"] : []),
+    ...(n.supervised ? ["supervised"] : []),
+    ...(Object.keys(extras).length > 0 ? [stableHash(extras).slice(0, 8)] : []),
+    `seed${n.run.seed}`
+  ]
+  return `.maspo/runs/${parts.join("-")}`
+}
+
 export const optimizeCommand = Command.make(
   "optimize",
   flags,
@@ -186,19 +280,34 @@ export const optimizeCommand = Command.make(
       return yield* new InputError({ source: "--skip-test", message: "cannot be combined with --test-n" })
     const resolved = yield* resolveRunConfig({ ...input, n: Option.none() }, true)
     const run = input.selfOptimized ? selfOptimized(resolved) : resolved
+    const optimizer = yield* resolveOptimizerConfig(input)
+    const cap: BudgetCap = {
+      ...(Option.isSome(input.maxCalls) ? { maxCalls: input.maxCalls.value } : {}),
+      ...(Option.isSome(input.maxTokens) ? { maxTokens: input.maxTokens.value } : {})
+    }
+    const out = Option.getOrElse(input.out, () =>
+      defaultOptimizeOut({
+        run,
+        optimizer,
+        method: input.method,
+        preset: input.preset,
+        ablation: Option.getOrUndefined(input.ablation),
+        selfOptimized: input.selfOptimized,
+        supervised: input.supervised,
+        cap,
+        test: input.skipTest ? "skip" : Option.getOrUndefined(input.testN)
+      })
+    )
+    // Before any call: an output folder that cannot be written fails before anything is paid for.
+    yield* ensureWritableDirectory(out, "--out")
+    yield* ensureCacheDirectory(cacheSettings(run))
     yield* runOptimization({
       run,
-      optimizer: yield* resolveOptimizerConfig(input),
+      optimizer,
       method: input.method,
-      cap: {
-        ...(Option.isSome(input.maxCalls) ? { maxCalls: input.maxCalls.value } : {}),
-        ...(Option.isSome(input.maxTokens) ? { maxTokens: input.maxTokens.value } : {})
-      },
+      cap,
       supervised: input.supervised,
-      out: Option.getOrElse(
-        input.out,
-        () => `.maspo/runs/optimize-${run.task}-${run.topology}-seed${run.seed}`
-      ),
+      out,
       resume: input.resume,
       test: input.skipTest ? "skip" : Option.getOrUndefined(input.testN),
       verbose: true

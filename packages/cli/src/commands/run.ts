@@ -7,6 +7,8 @@ import { cellWorkers } from "../experiment/cellWorkers.ts"
 import { cellOptimizerConfig, isCellComplete, runCell } from "../experiment/runCell.ts"
 import { buildTables, describeLeftOut } from "../experiment/tables.ts"
 import { METHOD_NAMES } from "../optimization.ts"
+import { ensureCacheDirectory, ensureWritableDirectory } from "../files.ts"
+import { defaulted, defaultWhen } from "../help.ts"
 import { readJsonLocated, writeJson } from "../output.ts"
 import {
   checkFlags,
@@ -21,24 +23,24 @@ import { describeWithholding, withholdingFor } from "../publishing.ts"
 const flags = {
   config: Argument.String("config").pipe(Argument.withDescription("Experiment config (JSON)")),
   out: Flag.String("out").pipe(
-    Flag.withDescription("Output directory (default: the config's `out`)"),
+    Flag.withDescription(defaultWhen("Output directory", "the config's `out`")),
     Flag.optional
   ),
-  replay: Flag.Boolean("replay").pipe(
-    Flag.withDescription(
-      "Recompute every cell from the exported cache of the output directory (<out>/cache.jsonl.gz; with --out DIR, DIR's) with no live call; a missing answer is an error"
-    ),
-    Flag.withDefault(false)
+  replay: defaulted(
+    Flag.Boolean("replay"),
+    false,
+    "Recompute every cell from the exported cache of the output directory (<out>/cache.jsonl.gz; with --out DIR, DIR's) with no live call; a missing answer is an error"
   ),
   concurrency: Flag.Int("concurrency").pipe(
-    Flag.withDescription("Cells run at the same time in this process"),
+    Flag.withDescription(
+      defaultWhen("Cells run at the same time in this process", "the config's `concurrency`, else 1")
+    ),
     Flag.optional
   ),
-  jobs: Flag.Int("jobs").pipe(
-    Flag.withDescription(
-      "Worker processes running cells in parallel, one cell each (default 1: none); results are the same, CPU-bound runs finish sooner"
-    ),
-    Flag.withDefault(1)
+  jobs: defaulted(
+    Flag.Int("jobs"),
+    1,
+    "Worker processes running cells in parallel, one cell each (1: none, cells run in this process); results are the same, CPU-bound runs finish sooner"
   )
 }
 
@@ -138,9 +140,13 @@ export const runCommand = Command.make(
       ["--concurrency", PositiveInt, input.concurrency],
       ["--jobs", PositiveInt, input.jobs]
     ])
-    const { value: config, where } = yield* readJsonLocated(ExperimentConfig)(input.config)
+    const { value: config, where } = yield* readJsonLocated(ExperimentConfig, { flag: "experiment config" })(
+      input.config
+    )
     yield* validateExperiment(config, where)
     const out = Option.getOrElse(input.out, () => config.out)
+    // Before any cell runs: an output folder that cannot be written fails before anything is paid for.
+    yield* ensureWritableDirectory(out, Option.isSome(input.out) ? "--out" : `out of ${input.config}`)
     // The export read, seeded from and written is the output directory's: with --out, DIR's, never
     // the config's (a replay into a scratch directory must not read another experiment's cache).
     const exported = `${out}/cache.jsonl.gz`
@@ -166,12 +172,12 @@ export const runCommand = Command.make(
       }
       cache = { path: exported, mode: "replay" }
     }
+    yield* ensureCacheDirectory(cache)
     // A fresh checkout has the published export but not the SQLite file: seed the cache from it, so
     // reruns are served from it and the export written at the end stays a superset. A cache that
     // exists but does not hold all of the export (an import killed by an older build) is completed.
     if (!input.replay && cache.mode !== "off" && (yield* fs.exists(exported))) {
       if (!(yield* isImported(exported, cache.path))) {
-        yield* fs.makeDirectory(out, { recursive: true })
         const counts = yield* importCache(exported, cache.path)
         if (counts.discarded > 0)
           yield* Console.log(`cache: removed ${counts.discarded} interrupted import(s) into ${cache.path}`)

@@ -4,43 +4,42 @@ import { SIM_MODEL, simResponse } from "@maspo/core/sim"
 import { Config, Console, Effect, Option, Redacted } from "effect"
 import { Command, Flag } from "effect/cli"
 import { checkFlags } from "../configProblems.ts"
+import { defaulted, noDefault } from "../help.ts"
+
+/** The port `maspo serve` listens on when --port is not given. */
+const DEFAULT_PORT = 8911
 
 const rate = (name: string, what: string) =>
-  Flag.Finite(name).pipe(
-    Flag.withDescription(`Fraction of chat requests answered with ${what} (default 0)`),
-    Flag.withDefault(0)
-  )
+  defaulted(Flag.Finite(name), 0, `Fraction of chat requests answered with ${what}`)
 
 const flags = {
-  port: Flag.Int("port").pipe(
-    Flag.withDescription("Loopback port (0 = any free port)"),
-    Flag.withDefault(8911)
-  ),
+  port: defaulted(Flag.Int("port"), DEFAULT_PORT, "Loopback port (0 = any free port)"),
   rate429: rate("rate-429", "429 Too Many Requests (with Retry-After)"),
   rate500: rate("rate-500", "500 Internal Server Error"),
   rateStall: rate("rate-stall", "no response at all (a stalled connection)"),
   rateMalformed: rate("rate-malformed", "a malformed 200 body"),
-  latencyMs: Flag.Int("latency-ms").pipe(
-    Flag.withDescription(
-      "Minimum response time of every answer from its arrival (the server's own work counts)"
-    ),
-    Flag.withDefault(0)
+  latencyMs: defaulted(
+    Flag.Int("latency-ms"),
+    0,
+    "Minimum response time in milliseconds of every answer from its arrival (the server's own work counts)"
   ),
-  stallMs: Flag.Int("stall-ms").pipe(
-    Flag.withDescription("How long a stalled request is held open"),
-    Flag.withDefault(60_000)
+  stallMs: defaulted(
+    Flag.Int("stall-ms"),
+    60_000,
+    "How long a stalled request is held open, in milliseconds"
   ),
-  retryAfter: Flag.Finite("retry-after").pipe(
-    Flag.withDescription("Seconds sent in Retry-After with a 429 (fractions go in retry-after-ms)"),
-    Flag.withDefault(1)
+  retryAfter: defaulted(
+    Flag.Finite("retry-after"),
+    1,
+    "Seconds a 429 asks the client to wait: sent in the Retry-After header (rounded up to whole seconds) and in the retry-after-ms header (exact, so fractions count)"
   ),
-  faultSeed: Flag.Int("fault-seed").pipe(
-    Flag.withDescription("Seed of the fault draws"),
-    Flag.withDefault(0)
-  ),
+  faultSeed: defaulted(Flag.Int("fault-seed"), 0, "Seed of the fault draws"),
   apiKeyEnv: Flag.String("api-key-env").pipe(
     Flag.withDescription(
-      "Require `Authorization: Bearer <key>` with the key held in this environment variable"
+      noDefault(
+        "Require `Authorization: Bearer <key>` with the key held in this environment variable",
+        "no key is required"
+      )
     ),
     Flag.optional
   )

@@ -3,6 +3,7 @@ import { Argument, Command, Flag } from "effect/cli"
 import { ExperimentConfig } from "../experiment/config.ts"
 import { buildTables, describeLeftOut } from "../experiment/tables.ts"
 import { problemsError } from "../configProblems.ts"
+import { defaultWhen } from "../help.ts"
 import { readJsonAs, readJsonLocated } from "../output.ts"
 import { paperProblems } from "./run.ts"
 
@@ -14,7 +15,10 @@ export const tableCommand = Command.make(
     ),
     paper: Flag.File("paper").pipe(
       Flag.withDescription(
-        "JSON of published numbers (method -> task -> accuracy in percent) shown in a (paper) column beside ours"
+        defaultWhen(
+          "JSON of published numbers (method -> task -> accuracy in percent) shown in a (paper) column beside ours",
+          "the config's `paper` numbers, if any"
+        )
       ),
       Flag.optional
     )

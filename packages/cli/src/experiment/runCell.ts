@@ -15,6 +15,7 @@ import { Clock, Effect, FileSystem, Schema } from "effect"
 import { selfOptimized } from "../commands/optimize.ts"
 import { evaluateFixed } from "../fixedEvaluation.ts"
 import { type MethodName, runOptimization } from "../optimization.ts"
+import { renameFile } from "../files.ts"
 import { readJsonAs, writeJson } from "../output.ts"
 import { cacheSettings } from "../providers.ts"
 import { resolveTemplates, templatesRecord } from "../templates.ts"
@@ -235,6 +236,6 @@ export const runCell = Effect.fn("runCell")(function* (
     startedAt: new Date(startedAt).toISOString(),
     endedAt: new Date(endedAt).toISOString()
   })
-  yield* (yield* FileSystem.FileSystem).rename(`${dir}/manifest.json.tmp`, `${dir}/manifest.json`)
+  yield* renameFile(`${dir}/manifest.json.tmp`, `${dir}/manifest.json`)
   return total
 })

@@ -11,6 +11,7 @@ import {
   summarizeCells
 } from "@maspo/core/results"
 import { Effect, FileSystem, Schema } from "effect"
+import { readTextFile, writeTextFile } from "../files.ts"
 import { readJsonAs } from "../output.ts"
 import { type Cell, cellDir, type ExperimentConfig, planCells } from "./config.ts"
 import { isCellComplete } from "./runCell.ts"
@@ -20,7 +21,7 @@ const TestFile = Schema.Struct({
   optimized: Schema.Struct({ accuracy: Schema.Number, scores: Schema.Array(Schema.Number) })
 })
 const ManifestBudget = Schema.Struct({
-  budget: Schema.Struct({ total: Schema.NullOr(BudgetReport) })
+  budget: Schema.Struct({ optimization: Schema.NullOr(BudgetReport), total: Schema.NullOr(BudgetReport) })
 })
 
 /** One line of a step log, MASPO's or a comparison optimizer's, read loosely for plots. */
@@ -53,7 +54,10 @@ const withoutCacheSplit = (report: BudgetReport): BudgetReport => {
   }
 }
 
-/** A finished cell's result as the table builders take it (its cost: optimization plus test evaluation). */
+/**
+ * A finished cell's result as the table builders take it: its whole cost (optimization plus test
+ * evaluation) and the optimization's own, the figure a budget cap limits.
+ */
 export const readCell = Effect.fn("readCell")(function* (out: string, cell: Cell) {
   const fs = yield* FileSystem.FileSystem
   const dir = cellDir(out, cell)
@@ -61,7 +65,7 @@ export const readCell = Effect.fn("readCell")(function* (out: string, cell: Cell
   const manifest = yield* readJsonAs(ManifestBudget, { excess: "ignore" })(`${dir}/manifest.json`)
   const stepsFile = `${dir}/steps.jsonl`
   const steps = (yield* fs.exists(stepsFile))
-    ? (yield* fs.readFileString(stepsFile))
+    ? (yield* readTextFile(stepsFile))
         .split("\n")
         .filter((l) => l.trim() !== "")
         .map((l, i) => stepOf(JSON.parse(l) as Record<string, unknown>, i))
@@ -75,6 +79,9 @@ export const readCell = Effect.fn("readCell")(function* (out: string, cell: Cell
     scores: test.optimized.scores,
     accuracy: test.optimized.accuracy,
     budget: withoutCacheSplit(manifest.budget.total ?? emptyReport()),
+    ...(manifest.budget.optimization !== null
+      ? { optimizationBudget: withoutCacheSplit(manifest.budget.optimization) }
+      : {}),
     ...(steps.length > 0 ? { steps } : {})
   }
   return result
@@ -185,7 +192,6 @@ const EXTENSIONS = { markdown: "md", csv: "csv", json: "json", latex: "tex" } as
  * pure function of the cells, so a replay from the cache rewrites the same bytes.
  */
 export const buildTables = Effect.fn("buildTables")(function* (config: ExperimentConfig, out: string) {
-  const fs = yield* FileSystem.FileSystem
   const { cells, leftOut } = yield* collectCells(config, out)
   if (cells.length === 0)
     return yield* new InputError({
@@ -199,8 +205,7 @@ export const buildTables = Effect.fn("buildTables")(function* (config: Experimen
   const files: Array<string> = []
   const write = (file: string, text: string) =>
     Effect.gen(function* () {
-      yield* fs.makeDirectory(`${out}/${file.split("/").slice(0, -1).join("/")}`, { recursive: true })
-      yield* fs.writeFileString(`${out}/${file}`, text)
+      yield* writeTextFile(`${out}/${file}`, text)
       files.push(`${out}/${file}`)
     })
   const paper = config.paper !== undefined ? { paper: config.paper } : {}

@@ -157,14 +157,45 @@ export const withCache = (
 
   // Untraced: the call's span is the caller's (`LanguageModel.generate`); a second span and stack
   // capture a call cost more than a cache hit itself.
+  // The budget's bound and the call itself need the same key; hash it once per request object.
+  const keys = new WeakMap<LMRequest, { readonly input: CacheKeyInput; readonly key: string }>()
+  const keyOf = (request: LMRequest) => {
+    let known = keys.get(request)
+    if (known === undefined) {
+      const input = cacheKeyInput(client.provider, request, extraBody)
+      known = { input, key: cacheKey(input) }
+      keys.set(request, known)
+    }
+    return known
+  }
+
   const generate = Effect.fnUntraced(function* (request: LMRequest) {
-    const input = cacheKeyInput(client.provider, request, extraBody)
-    const key = cacheKey(input)
+    const { input, key } = keyOf(request)
     while (true) {
       const response = yield* attempt(request, input, key)
       if (response !== undefined) return response
     }
   })
 
-  return { provider: client.provider, model: client.model, generate }
+  // A client whose bound is its exact usage is bounded on a hit by the stored usage: the same figure
+  // (its answers are a function of the request), found without running it, so a replay makes the
+  // same budget decisions as the live run. Any other client keeps its own bound on hits too: a bound
+  // that depended on the cache's content would stop a live run and its replay at different points.
+  const innerBound = client.usageBound
+  const usageBound =
+    innerBound !== undefined && client.exactUsage === true && mode !== "record-fresh"
+      ? Effect.fnUntraced(function* (request: LMRequest) {
+          const { key } = keyOf(request)
+          const stored = yield* store.lookup(key).pipe(Effect.mapError(storeError(key)))
+          return stored !== undefined ? stored.usage : yield* innerBound(request)
+        })
+      : innerBound
+
+  return {
+    provider: client.provider,
+    model: client.model,
+    generate,
+    ...(usageBound !== undefined ? { usageBound } : {}),
+    ...(client.exactUsage === true ? { exactUsage: true } : {})
+  }
 }

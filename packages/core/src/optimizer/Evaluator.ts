@@ -1,5 +1,5 @@
 import { Context, type Effect } from "effect"
-import type { LanguageModelError } from "../LanguageModel.ts"
+import type { ModelCallError } from "../LanguageModel.ts"
 import type { PromptSet } from "../PromptSet.ts"
 import type { Task, TaskItem } from "../Task.ts"
 import type { Topology } from "../Topology.ts"
@@ -40,7 +40,7 @@ export class Evaluator extends Context.Service<
   Evaluator,
   {
     readonly name: string
-    readonly score: (input: CandidateInput) => Effect.Effect<CandidateScore, LanguageModelError>
+    readonly score: (input: CandidateInput) => Effect.Effect<CandidateScore, ModelCallError>
   }
 >()("@maspo/core/Evaluator") {}
 

@@ -1,7 +1,8 @@
 import { Effect } from "effect"
-import { Budget } from "../Budget.ts"
+import { Budget, completedStep } from "../Budget.ts"
+import type { BudgetCap } from "../BudgetGate.ts"
 import { MasExecutor } from "../Executor.ts"
-import type { LanguageModelError } from "../LanguageModel.ts"
+import type { ModelCallError } from "../LanguageModel.ts"
 import { PairwiseJudge } from "../PairwiseJudge.ts"
 import type { PromptSet } from "../PromptSet.ts"
 import { deriveSeed, SeededRng } from "../random.ts"
@@ -52,6 +53,11 @@ export interface OptimizeInput {
   readonly seed: number
   /** Questions run at the same time. */
   readonly concurrency: number
+  /**
+   * Calls and tokens the whole run may use (restored totals of a resumed run included). A step one
+   * of whose calls the cap refuses is discarded and the run ends with the state of the steps before.
+   */
+  readonly cap?: BudgetCap
 }
 
 export const initialState = (input: OptimizeInput): OptimizerState => ({
@@ -77,8 +83,6 @@ export interface OptimizeHooks<E, R> {
   readonly checkpoint?: (state: OptimizerState) => Effect.Effect<void, E, R>
   /** Stop after this many entries in this process (tests simulate a kill with it). */
   readonly stopAfter?: number
-  /** Checked before every entry: true ends the run early (a budget cap, for equal-cost comparisons). */
-  readonly shouldStop?: (state: OptimizerState) => boolean
 }
 
 const caseKey = (c: CaseRecord) => `${c.agentId}:${c.itemId}:${c.seq}`
@@ -114,7 +118,7 @@ export const runMaspo = Effect.fn("runMaspo")(function* <E = never, R = never>(
   ) =>
     Effect.forEach(
       batch,
-      (item, i): Effect.Effect<ReferenceRun, LanguageModelError> =>
+      (item, i): Effect.Effect<ReferenceRun, ModelCallError> =>
         (base
           ? executor.rerunFrom(topology, prompts, task, item, base[i]!, agentId)
           : executor.run(topology, prompts, task, item)
@@ -323,24 +327,35 @@ export const runMaspo = Effect.fn("runMaspo")(function* <E = never, R = never>(
   })
 
   let ran = 0
-  while (state.cursor < plan.length) {
-    if (hooks.stopAfter !== undefined && ran >= hooks.stopAfter) break
-    if (hooks.shouldStop?.(state)) break
-    const entry = plan[state.cursor]!
-    const rng = new SeededRng(state.rng)
-    const log = entry.kind === "step" ? yield* runStep(entry, rng) : yield* runRefresh(entry, rng)
-    const report = yield* budget.report
-    state = {
-      ...state,
-      cursor: state.cursor + 1,
-      rng: rng.state,
-      budget: report,
-      judgeMemo: yield* judge.snapshot,
-      log: [...state.log, { index: state.cursor, ...log, budget: report }]
+  const loop = Effect.gen(function* () {
+    while (state.cursor < plan.length && state.stopped === undefined) {
+      if (hooks.stopAfter !== undefined && ran >= hooks.stopAfter) break
+      const entry = plan[state.cursor]!
+      const rng = new SeededRng(state.rng)
+      const before = state
+      const done = yield* completedStep(entry.kind === "step" ? runStep(entry, rng) : runRefresh(entry, rng))
+      if (done._tag === "None") {
+        // The cap refused a call of this step: drop its work, keep its calls in the budget, and say
+        // why the run ended (a resumed run then ends here too, with the same figures).
+        state = { ...before, budget: yield* budget.report, stopped: "budget" }
+        if (hooks.checkpoint) yield* hooks.checkpoint(state)
+        break
+      }
+      const log = done.value
+      const report = yield* budget.report
+      state = {
+        ...state,
+        cursor: state.cursor + 1,
+        rng: rng.state,
+        budget: report,
+        judgeMemo: yield* judge.snapshot,
+        log: [...state.log, { index: state.cursor, ...log, budget: report }]
+      }
+      if (hooks.checkpoint) yield* hooks.checkpoint(state)
+      ran++
     }
-    if (hooks.checkpoint) yield* hooks.checkpoint(state)
-    ran++
-  }
+  })
+  yield* budget.withCap(input.cap ?? {}, loop)
   return state
 })
 

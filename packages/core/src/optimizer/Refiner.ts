@@ -1,5 +1,5 @@
 import { Context, Effect, Layer } from "effect"
-import { LanguageModel, type LanguageModelError } from "../LanguageModel.ts"
+import { LanguageModel, type ModelCallError } from "../LanguageModel.ts"
 import type { RefineTrace } from "../protocol.ts"
 import { parseProposalWith, proposeRequest } from "../templates/requests.ts"
 import { RequestTemplates, templateOf } from "../templates/TemplateSet.ts"
@@ -50,7 +50,7 @@ export const splitBatch = <A>(items: ReadonlyArray<A>, parts: number): Array<Arr
 /** Proposes new prompts for one agent from its traces. */
 export class Refiner extends Context.Service<
   Refiner,
-  { readonly propose: (request: RefineRequest) => Effect.Effect<RefineOutcome, LanguageModelError> }
+  { readonly propose: (request: RefineRequest) => Effect.Effect<RefineOutcome, ModelCallError> }
 >()("@maspo/core/Refiner") {
   /**
    * MASPO's refiner: the optimizer LLM reads one part of the batch per child and answers with an

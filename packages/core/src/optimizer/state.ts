@@ -60,6 +60,11 @@ export const OptimizerState = Schema.Struct({
   seq: Schema.Number,
   budget: BudgetReport,
   judgeMemo: Schema.Record(Schema.String, Schema.Literals(["A", "B", "candidate", ""])),
-  log: Schema.Array(StepLog)
+  log: Schema.Array(StepLog),
+  /**
+   * Set when the budget cap refused a call: the run ended there, its prompts are those of the steps
+   * completed before, and `budget` includes the calls the discarded step made.
+   */
+  stopped: Schema.optional(Schema.Literal("budget"))
 })
 export type OptimizerState = typeof OptimizerState.Type

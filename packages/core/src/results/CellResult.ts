@@ -26,7 +26,13 @@ export const CellResult = Schema.Struct({
   testItemIds: Schema.Array(Schema.String),
   scores: Schema.Array(Schema.Number),
   accuracy: Schema.Number,
+  /** Everything the cell used: the optimization and the test evaluation. */
   budget: BudgetReport,
+  /**
+   * What the optimization alone used: the part a budget cap limits, so the figure to compare methods
+   * by. Absent for rows without an optimization (the unoptimized MAS, single agents, transfers).
+   */
+  optimizationBudget: Schema.optional(BudgetReport),
   steps: Schema.optional(Schema.Array(CellStep))
 })
 export type CellResult = typeof CellResult.Type

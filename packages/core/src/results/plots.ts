@@ -80,7 +80,8 @@ export const misalignmentPlot = (
 }
 
 /**
- * One point per method: mean total calls per seed against mean accuracy (%), with CI whiskers. With
+ * One point per method: mean calls of the optimization per seed (the part a budget cap limits; 0 for
+ * rows without one, the test evaluation excluded) against mean accuracy (%), with CI whiskers. With
  * one task (after filtering) the task's numbers; with several, the "Avg." over tasks (methods missing
  * a task are left out). Several topologies give one point per (method, topology).
  */
@@ -105,7 +106,7 @@ export const accuracyVsCallsPlot = (
       if (stat === undefined) continue
       series.push({
         name: summary.topologies.length > 1 ? `${method} (${topology})` : method,
-        points: [[stat.cost.total.calls, 100 * stat.accuracy]],
+        points: [[stat.optimizationCost.calls, 100 * stat.accuracy]],
         whiskers: [[100 * stat.ci.low, 100 * stat.ci.high]]
       })
     }
@@ -113,7 +114,7 @@ export const accuracyVsCallsPlot = (
   const d = describe({ ...options, method: undefined })
   return scatterChart({
     title: options.title ?? `Accuracy vs. LLM calls${d === "" ? "" : ` (${d})`}`,
-    xLabel: "LLM calls per seed (all roles)",
+    xLabel: "LLM calls of the optimization per seed (all roles; test evaluation excluded)",
     yLabel: "accuracy (%)",
     series
   })

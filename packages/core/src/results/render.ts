@@ -197,7 +197,14 @@ const costParts: ReadonlyArray<keyof CostSummary> = [...ROLES, "total"]
 /** Cost per topology: one row per (method, task), calls and tokens per role as totals per seed (mean over seeds). */
 export const costTables = (summary: ResultsSummary, options: TableOptions = {}): ReadonlyArray<TableModel> =>
   pick(summary.topologies, options.topologies).map((topology) => {
-    const header = ["Method", "Task", "Seeds", ...costParts.flatMap((p) => [`${p} calls`, `${p} tokens`])]
+    const header = [
+      "Method",
+      "Task",
+      "Seeds",
+      ...costParts.flatMap((p) => [`${p} calls`, `${p} tokens`]),
+      "optimization calls",
+      "optimization tokens"
+    ]
     const rows: Array<ReadonlyArray<TableCell>> = []
     for (const method of pick(summary.methods[topology] ?? [], options.methods)) {
       for (const task of pick(summary.tasks[topology] ?? [], options.tasks)) {
@@ -210,7 +217,9 @@ export const costTables = (summary: ResultsSummary, options: TableOptions = {}):
           ...costParts.flatMap((p): Array<TableCell> => [
             { kind: "number", value: row.cost[p].calls, digits: 1 },
             { kind: "number", value: tokens(row.cost[p]), digits: 0 }
-          ])
+          ]),
+          { kind: "number", value: row.optimizationCost.calls, digits: 1 },
+          { kind: "number", value: tokens(row.optimizationCost), digits: 0 }
         ])
       }
     }
@@ -220,7 +229,8 @@ export const costTables = (summary: ResultsSummary, options: TableOptions = {}):
       title: `Cost: ${topology}`,
       caption:
         `LLM calls and tokens (prompt + completion) per role with the ${topology} topology: ` +
-        `totals per seed (optimization and test), mean over seeds.`,
+        `totals per seed (optimization and test), mean over seeds; "optimization" is the ` +
+        `optimization alone, the part a budget cap limits (0 for rows without one).`,
       header,
       rows
     }

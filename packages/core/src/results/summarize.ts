@@ -1,5 +1,5 @@
 import { Effect } from "effect"
-import { type BudgetReport, emptyTally, type RoleTally, totalTally } from "../Budget.ts"
+import { type BudgetReport, emptyReport, emptyTally, type RoleTally, totalTally } from "../Budget.ts"
 import { deriveSeed } from "../random.ts"
 import {
   type Interval,
@@ -81,6 +81,8 @@ export interface SummaryRow {
   /** Per-seed accuracy, in the order of `seeds`. */
   readonly perSeedAccuracy: ReadonlyArray<number>
   readonly cost: CostSummary
+  /** Mean per seed of what the optimization alone used, all roles (zero for rows without one). */
+  readonly optimizationCost: RoleTally
   /** Against the unoptimized MAS (absent for the seed method itself or when it has no cells here). */
   readonly vsSeed?: PairedComparison
   /** Against the best other non-seed, non-"ours" method on this task (absent when there is none). */
@@ -98,6 +100,8 @@ export interface AverageRow {
   readonly halfWidth: number
   /** Mean over tasks of the per-seed cost. */
   readonly cost: CostSummary
+  /** Mean over tasks of the per-seed optimization cost. */
+  readonly optimizationCost: RoleTally
 }
 
 export interface ResultsSummary {
@@ -344,7 +348,8 @@ export const summarizeCellsLenient = (
             ci: boot.ci,
             halfWidth: (boot.ci.high - boot.ci.low) / 2,
             perSeedAccuracy: group.map((c) => mean(c.scores)),
-            cost: costOf(group.map((c) => c.budget))
+            cost: costOf(group.map((c) => c.budget)),
+            optimizationCost: meanTally(group.map((c) => totalTally(c.optimizationBudget ?? emptyReport())))
           }
         })
       }
@@ -415,7 +420,8 @@ export const summarizeCellsLenient = (
         accuracy: mean(present.map((b) => b.row.accuracy)),
         ci,
         halfWidth: (ci.high - ci.low) / 2,
-        cost: meanCost(present.map((b) => b.row.cost))
+        cost: meanCost(present.map((b) => b.row.cost)),
+        optimizationCost: meanTally(present.map((b) => b.row.optimizationCost))
       })
     }
   }

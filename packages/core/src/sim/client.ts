@@ -1,10 +1,10 @@
-import { Effect } from "effect"
 import {
   approxTokens,
   type LanguageModelClient,
   type LMRequest,
   type LMResponse,
   messagesTokens,
+  pureClient,
   type RoleClients
 } from "../LanguageModel.ts"
 import { readRequest } from "../templates/requests.ts"
@@ -52,14 +52,12 @@ export const simResponse = (
   }
 }
 
+/** Its usage is a pure function of the request, so a budget cap is checked against the exact figure. */
 export const simClient = (
   params: SimParams = defaultSimParams,
   templateSets: ReadonlyArray<TemplateSet> = SIM_TEMPLATE_SETS
-): LanguageModelClient => ({
-  provider: "sim",
-  model: SIM_MODEL,
-  generate: (request) => Effect.sync(() => simResponse(request, params, templateSets))
-})
+): LanguageModelClient =>
+  pureClient("sim", SIM_MODEL, (request) => simResponse(request, params, templateSets))
 
 /**
  * One simulator client per role (the default when no provider is configured); `templateSets` adds

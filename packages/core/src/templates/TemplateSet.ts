@@ -1,4 +1,4 @@
-import { Context, Schema } from "effect"
+import { Context, Layer, Schema } from "effect"
 import { sha256Hex } from "../canonical.ts"
 import maspoCompress from "../../templates/maspo/compress.json" with { type: "json" }
 import maspoJudgeGeneric from "../../templates/maspo/judge-generic.json" with { type: "json" }
@@ -125,3 +125,11 @@ export const templateOf = (set: TemplateSet, kind: RequestKind): CompiledTemplat
   if (!t) throw new Error(`template set ${set.name} has no ${kind} template`)
   return t
 }
+
+/**
+ * The shipped set an optimizer config names, as a layer: what a program running MASPO without the
+ * CLI provides (the CLI adds a run config's template files). Without it requests use maspo's set,
+ * which has no by-level judge requests: the paper preset needs this layer.
+ */
+export const templatesLayerFor = (config: { readonly templateSet: keyof typeof SHIPPED_TEMPLATE_SETS }) =>
+  Layer.succeed(RequestTemplates, SHIPPED_TEMPLATE_SETS[config.templateSet]!)
