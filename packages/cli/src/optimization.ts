@@ -207,7 +207,9 @@ export const runOptimization = Effect.fn("runOptimization")(function* (req: Opti
     overshoot: over,
     budget
   })
-  yield* writeJson(`${out}/templates.json`, templatesRecord(templates))
+  // Only when the run config names templates: with the preset's own set the run is what it was
+  // before templates existed, and its committed outputs replay file for file.
+  if (run.templates !== undefined) yield* writeJson(`${out}/templates.json`, templatesRecord(templates))
   yield* say(`optimized prompts: ${out}/prompts.json\nstep log: ${out}/steps.jsonl`)
   yield* say(
     [
