@@ -22,6 +22,7 @@ import {
   runMaspo,
   seedPrompts,
   stripLabels,
+  templatesLayerFor,
   type TopologySpec
 } from "@maspo/core"
 import { arithTask, generateArithItems, simClients, simSequential } from "@maspo/core/sim"
@@ -54,6 +55,11 @@ const evaluatorLayer = (config: OptimizerConfig, seed: number, rules: SavingRule
         name: "joint",
         weights: config.weights,
         debiasPosition: config.judgePosition === "both-orders",
+        candidateFirst: config.judgePosition === "candidate-first",
+        tiesAtHalf: config.tiesAtHalf,
+        renormalizeWeights: config.renormalizeWeights,
+        lookaheadPooled: config.lookaheadPooled,
+        singleJudgeRequest: config.singleJudgeRequest,
         lookaheadDepth: config.lookaheadDepth,
         seed,
         ...rules
@@ -68,7 +74,9 @@ export const simOptimizerLayer = (config: OptimizerConfig, seed: number, rules: 
       )
   ).pipe(
     Layer.provideMerge(LanguageModel.layer(simClients(), defaultRoleDefaults(seed))),
-    Layer.provideMerge(Budget.layer)
+    Layer.provideMerge(Budget.layer),
+    // The preset's request templates, as the CLI chooses them.
+    Layer.provideMerge(templatesLayerFor(config))
   )
 
 export interface World {

@@ -13,6 +13,7 @@ import { selfRefine } from "@maspo/baselines"
 import { Effect } from "effect"
 import { systemLayer } from "./layers.ts"
 import { lookupTopology, openTask, SELF_REFINE } from "./registry.ts"
+import { resolveTemplates } from "./templates.ts"
 
 export interface FixedEvaluation<E, R> {
   /** The system to run: a topology of the task, or `self-refine` (a runner of its own). */
@@ -35,7 +36,8 @@ export const evaluateFixed = Effect.fn("evaluateFixed")(function* <E, R>(
   run: RunConfig,
   spec: FixedEvaluation<E, R>
 ) {
-  const entry = yield* openTask(run)
+  const templates = yield* resolveTemplates(run)
+  const entry = yield* openTask(run, undefined, templates)
   const items = spec.testN ? entry.test.slice(0, spec.testN) : entry.test
   const topology =
     spec.system === SELF_REFINE ? undefined : yield* makeTopology(yield* lookupTopology(entry, spec.system))
@@ -50,6 +52,6 @@ export const evaluateFixed = Effect.fn("evaluateFixed")(function* <E, R>(
       ? yield* evaluateSystem(topology, prompts, entry.task, items, options)
       : yield* evaluateRunner(selfRefine(entry.task, spec.refineRounds), entry.task, items, options)
     return { result, budget: yield* (yield* Budget).report }
-  }).pipe(Effect.provide(systemLayer(run, entry.simulator)))
-  return { entry, items, prompts, result, budget }
+  }).pipe(Effect.provide(systemLayer(run, entry.simulator, templates)))
+  return { entry, items, prompts, result, budget, templates }
 })

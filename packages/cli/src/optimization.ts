@@ -31,6 +31,7 @@ import { formatDifferences, settingsDiff } from "./settingsDiff.ts"
 import { optimizerLayer, systemLayer } from "./layers.ts"
 import { readJsonAs, writeJson, writeJsonl } from "./output.ts"
 import { describeSplit, lookupTopology, openTask } from "./registry.ts"
+import { resolveTemplates, templatesRecord } from "./templates.ts"
 
 /** Every optimization method the CLI can run: MASPO (and its ablations) and the comparison optimizers. */
 export type MethodName = "maspo" | ComparisonMethod
@@ -78,7 +79,12 @@ export interface OptimizationOutcome {
 export const runOptimization = Effect.fn("runOptimization")(function* (req: OptimizationRequest) {
   const { run, optimizer: config, out } = req
   const say = (line: string) => (req.verbose ? Console.log(line) : Effect.void)
-  const entry = yield* openTask(run, config.poolSize)
+  // Comparison optimizers ask maspo's generic judge request (the run config may still name a set).
+  const templates = yield* resolveTemplates(
+    run,
+    req.method === "maspo" ? config : { ...config, singleJudgeRequest: true, templateSet: "maspo" }
+  )
+  const entry = yield* openTask(run, config.poolSize, templates)
   const topology = yield* makeTopology(yield* lookupTopology(entry, run.topology))
   const pool = entry.pool
   const seeds = seedPrompts(topology)
@@ -155,7 +161,7 @@ export const runOptimization = Effect.fn("runOptimization")(function* (req: Opti
           )
         )
       }
-    }).pipe(Effect.provide(optimizerLayer(run, config, entry.simulator)))
+    }).pipe(Effect.provide(optimizerLayer(run, config, entry.simulator, templates)))
     if (!isFinished(input, state) && state.stopped === undefined) return undefined
     prompts = state.prompts
     budget = state.budget
@@ -178,7 +184,7 @@ export const runOptimization = Effect.fn("runOptimization")(function* (req: Opti
         { supervised: req.supervised, debiasPosition: config.judgePosition === "both-orders" }
       )
       return { ...r, budget: yield* (yield* Budget).report }
-    }).pipe(Effect.provide(optimizerLayer(run, config, entry.simulator)))
+    }).pipe(Effect.provide(optimizerLayer(run, config, entry.simulator, templates)))
     prompts = result.prompts
     budget = result.budget
     stoppedBy = result.stoppedBy
@@ -201,6 +207,9 @@ export const runOptimization = Effect.fn("runOptimization")(function* (req: Opti
     overshoot: over,
     budget
   })
+  // Only when the run config names templates: with the preset's own set the run is what it was
+  // before templates existed, and its committed outputs replay file for file.
+  if (run.templates !== undefined) yield* writeJson(`${out}/templates.json`, templatesRecord(templates))
   yield* say(`optimized prompts: ${out}/prompts.json\nstep log: ${out}/steps.jsonl`)
   yield* say(
     [
@@ -226,9 +235,10 @@ export const runOptimization = Effect.fn("runOptimization")(function* (req: Opti
     const best = yield* evaluateSystem(topology, prompts, entry.task, testItems, options)
     return { seed, best, budget: yield* (yield* Budget).report }
   }).pipe(
-    // The test runs the system the optimization optimized (the paper preset's context and compression).
+    // The test runs the system the optimization optimized (the paper preset's context, compression
+    // and templates).
     Effect.provide(
-      systemLayer(run, entry.simulator, {
+      systemLayer(run, entry.simulator, templates, {
         labelledContext: config.labelledContext,
         enforceWordLimit: config.enforceWordLimit
       })

@@ -10,7 +10,8 @@ import {
   type RoleClients,
   type RoleDefaultsByRole,
   ROLES,
-  type RunConfig
+  type RunConfig,
+  type TemplateSet
 } from "@maspo/core"
 import { cacheKey, cacheKeyInput, CallCache, type ExtraBody } from "@maspo/core/cache"
 import { apiKeyConfig, openAiClient } from "@maspo/core/openai"
@@ -84,15 +85,21 @@ const withoutUndefined = <A extends object>(o: A): Partial<A> =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<A>
 
 /** One client per role from the run config (the simulator for roles with no provider), behind the cache. */
-export const clientsFor = Effect.fn("clientsFor")(function* (config: RunConfig, simulator?: RoleClients) {
+export const clientsFor = Effect.fn("clientsFor")(function* (
+  config: RunConfig,
+  simulator?: RoleClients,
+  /** The run's templates: a tuned simulator must read requests through them too. */
+  templates?: TemplateSet
+) {
   const cache = yield* CallCache
-  const sim = simulator ?? simClients()
+  const sets = templates ? [templates] : []
+  const sim = simulator ?? simClients({}, sets)
   const build = (role: Role): Effect.Effect<LanguageModelClient, InputError> => {
     const p = config.providers[role]
     const base =
       p === undefined || p.kind === "sim"
         ? // Simulator parameters replace the task's simulator for this role with a tuned one.
-          Effect.succeed(p?.sim !== undefined ? simClients(withoutUndefined(p.sim))[role] : sim[role])
+          Effect.succeed(p?.sim !== undefined ? simClients(withoutUndefined(p.sim), sets)[role] : sim[role])
         : openAiFor(role, p, config.seed, cache.mode === "replay")
     return Effect.map(base, (client) => cache.wrap(client, (p?.extraBody ?? {}) as ExtraBody, { role }))
   }
@@ -110,19 +117,19 @@ export const roleDefaultsFor = (config: RunConfig): RoleDefaultsByRole => {
     const p = config.providers[role]
     return {
       ...d[role],
-      ...(p?.temperature !== undefined ? { temperature: p.temperature } : {}),
-      ...(p?.maxTokens !== undefined ? { maxTokens: p.maxTokens } : {})
+      ...(p?.temperature !== undefined ? { temperature: p.temperature, fixedTemperature: true } : {}),
+      ...(p?.maxTokens !== undefined ? { maxTokens: p.maxTokens, fixedMaxTokens: true } : {})
     }
   }
   return { agent: pick("agent"), optimizer: pick("optimizer"), evaluator: pick("evaluator") }
 }
 
 /** LanguageModel + Budget (+ the call cache) for a run. */
-export const languageModelLayer = (config: RunConfig, simulator?: RoleClients) => {
+export const languageModelLayer = (config: RunConfig, simulator?: RoleClients, templates?: TemplateSet) => {
   const cache = cacheSettings(config)
   return Layer.effect(
     LanguageModel,
-    Effect.flatMap(clientsFor(config, simulator), (clients) =>
+    Effect.flatMap(clientsFor(config, simulator, templates), (clients) =>
       LanguageModel.make(clients, roleDefaultsFor(config))
     )
   ).pipe(

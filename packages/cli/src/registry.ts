@@ -5,6 +5,7 @@ import {
   type RunConfig,
   type Task,
   type TaskItem,
+  type TemplateSet,
   type TaskKind,
   type TopologySpec
 } from "@maspo/core"
@@ -134,8 +135,11 @@ const DESCRIPTIONS: Readonly<Record<string, string>> = {
  */
 export const openTask = Effect.fn("openTask")(function* (
   config: RunConfig,
-  poolSize: number = DEFAULT_POOL_SIZE
+  poolSize: number = DEFAULT_POOL_SIZE,
+  /** The run's request templates, which the simulator reads requests through besides the shipped sets. */
+  templates?: TemplateSet
 ) {
+  const sets = templates ? [templates] : []
   const name = config.task
   if (name === "arith") {
     const test = arithTestItems()
@@ -154,7 +158,7 @@ export const openTask = Effect.fn("openTask")(function* (
         testIds: test.map((i) => i.id)
       },
       topologies: topologySpecs("arith"),
-      simulator: simClients()
+      simulator: simClients({}, sets)
     } satisfies OpenedTask
   }
   if (!(DATASET_NAMES as ReadonlyArray<string>).includes(name))
@@ -183,7 +187,7 @@ export const openTask = Effect.fn("openTask")(function* (
       testIds: test.map((i) => i.id)
     },
     topologies: topologySpecs(kind),
-    simulator: withOracle(simClients(), [...split.pool, ...split.test], kind)
+    simulator: withOracle(simClients({}, sets), [...split.pool, ...split.test], kind)
   } satisfies OpenedTask
 })
 

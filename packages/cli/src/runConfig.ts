@@ -16,6 +16,7 @@ const PartialRunConfig = Schema.Struct({
   cache: fields.cache,
   split: fields.split,
   optimizer: fields.optimizer,
+  templates: fields.templates,
   providers: Schema.optional(fields.providers)
 })
 

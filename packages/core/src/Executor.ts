@@ -1,7 +1,9 @@
 import { Context, Effect, Layer } from "effect"
 import { LanguageModel, type ModelCallError } from "./LanguageModel.ts"
 import type { PromptSet } from "./PromptSet.ts"
-import { CONTEXT_SEPARATOR, compressionMessages, formatContext, truncateWords } from "./protocol.ts"
+import { CONTEXT_SEPARATOR, formatContext, truncateWords } from "./protocol.ts"
+import { compressRequest } from "./templates/requests.ts"
+import { RequestTemplates } from "./templates/TemplateSet.ts"
 import { fillTemplate } from "./Slots.ts"
 import type { Task, TaskItem } from "./Task.ts"
 import { type Topology, descendants } from "./Topology.ts"
@@ -57,6 +59,7 @@ export class MasExecutor extends Context.Service<
       MasExecutor,
       Effect.gen(function* () {
         const lm = yield* LanguageModel
+        const templates = yield* RequestTemplates
 
         const runAgent = Effect.fnUntraced(function* (
           topology: Topology,
@@ -79,10 +82,11 @@ export class MasExecutor extends Context.Service<
           const answer = yield* lm.generate("agent", {
             messages: [{ role: "user", content: filled }],
             sampleIndex: answerIndex,
-            ...(node.temperature !== undefined ? { temperature: node.temperature } : {})
+            ...(node.temperature !== undefined ? { temperature: node.temperature } : {}),
+            ...(templates.agentMaxTokens !== undefined ? { templateMaxTokens: templates.agentMaxTokens } : {})
           })
           const compressed = yield* lm.generate("agent", {
-            messages: compressionMessages(answer.text, task.compressionWords),
+            ...compressRequest(templates, answer.text, task.compressionWords),
             sampleIndex
           })
           const trace: AgentTrace = {

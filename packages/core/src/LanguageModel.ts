@@ -102,6 +102,9 @@ export interface RoleDefaults {
   readonly temperature: number
   readonly maxTokens: number
   readonly seed: number
+  /** The provider config set these, so a template's own settings do not replace them. */
+  readonly fixedTemperature?: boolean
+  readonly fixedMaxTokens?: boolean
 }
 
 /** What a caller asks for; the service fills in the role's model and defaults. */
@@ -110,6 +113,9 @@ export interface LMCall {
   readonly sampleIndex?: number
   readonly temperature?: number
   readonly maxTokens?: number
+  /** A request template's settings: used unless the call or the role's provider config sets one. */
+  readonly templateTemperature?: number
+  readonly templateMaxTokens?: number
 }
 
 export type RoleClients = { readonly [R in Role]: LanguageModelClient }
@@ -142,8 +148,11 @@ export class LanguageModel extends Context.Service<
         const request: LMRequest = {
           messages: call.messages,
           model: client.model,
-          temperature: call.temperature ?? d.temperature,
-          maxTokens: call.maxTokens ?? d.maxTokens,
+          temperature:
+            call.temperature ??
+            (d.fixedTemperature ? d.temperature : (call.templateTemperature ?? d.temperature)),
+          maxTokens:
+            call.maxTokens ?? (d.fixedMaxTokens ? d.maxTokens : (call.templateMaxTokens ?? d.maxTokens)),
           seed: d.seed,
           sampleIndex: call.sampleIndex ?? 0
         }

@@ -1,8 +1,10 @@
 import { Context, Deferred, Effect, Layer } from "effect"
 import { stableHash } from "./canonical.ts"
 import { LanguageModel, type ModelCallError } from "./LanguageModel.ts"
-import { pairwiseMessages, type PairwiseLevel, parseVerdict } from "./protocol.ts"
+import type { PairwiseLevel } from "./protocol.ts"
 import { unitFromParts } from "./random.ts"
+import { type JudgeKind, judgeRequest, parseVerdictWith, type Verdict } from "./templates/requests.ts"
+import { RequestTemplates, templateOf } from "./templates/TemplateSet.ts"
 
 export interface Comparison {
   readonly question: string
@@ -10,16 +12,21 @@ export interface Comparison {
   readonly reference: string
   readonly candidate: string
   readonly agentRole?: string
+  /** Which request of the run's template set asks it (default: the generic one, maspo's). */
+  readonly kind?: JudgeKind
+  /** Shown by the answer evaluation. */
+  readonly agentType?: string
+  /** The task's answer requirement, shown by the final-answer comparison and the answer evaluation. */
+  readonly requirement?: string
 }
 
 export interface JudgeOptions {
   /** Ask in both orders; the candidate wins only if both orders prefer it (disagreement = tie). */
   readonly debiasPosition: boolean
-  /** Asked in one order: the candidate is always A (the released code) instead of a seeded coin's side. */
-  readonly candidateFirst?: boolean
   /**
-   * Off: a verdict is a win or a loss, as in the released code: an unparsable reply reads as A, and
-   * asked in both orders a win needs both to agree. On (default): both count 0.5.
+   * Off: a verdict is a win or a loss, as in the released code: asked in both orders a win needs both
+   * to agree, and a reply the template set's parser cannot read (sets with no rule for it, like
+   * maspo's; the paper set reads every reply) is a loss. On (default): both count 0.5.
    */
   readonly tiesAtHalf?: boolean
   /** Seed for the candidate's position when asking in one order only. */
@@ -28,10 +35,18 @@ export interface JudgeOptions {
   readonly skipIdentical: boolean
   /** Never re-ask a comparison already answered for the same texts in the same order. */
   readonly memoize: boolean
+  /**
+   * Asked in one order, the candidate is always shown as A (the released code) instead of by the
+   * seeded coin. Ignored with `debiasPosition`.
+   */
+  readonly candidateFirst?: boolean
 }
 
-/** Comparison key -> verdict ("A", "B", or "" when the reply named neither). */
-export type JudgeMemo = Readonly<Record<string, "A" | "B" | "">>
+/**
+ * Comparison key -> verdict ("A", "B", "candidate" when the set's rule gives the candidate the win
+ * whatever its position, or "" when the reply named neither).
+ */
+export type JudgeMemo = Readonly<Record<string, "A" | "B" | "candidate" | "">>
 
 export const defaultJudgeOptions: JudgeOptions = {
   debiasPosition: false,
@@ -59,32 +74,41 @@ export class PairwiseJudge extends Context.Service<
     PairwiseJudge,
     Effect.gen(function* () {
       const lm = yield* LanguageModel
+      const templates = yield* RequestTemplates
       // In-flight answers are shared too, so call counts do not depend on scheduling.
-      const memo = new Map<string, Deferred.Deferred<"A" | "B" | undefined, ModelCallError>>()
-      const answered = new Map<string, "A" | "B" | "">()
+      const memo = new Map<string, Deferred.Deferred<Verdict, ModelCallError>>()
+      const answered = new Map<string, "A" | "B" | "candidate" | "">()
       const saved = { memo: 0, identical: 0 }
 
       const ask = Effect.fnUntraced(function* (c: Comparison, a: string, b: string, useMemo: boolean) {
-        const key = stableHash([c.question, c.level, c.agentRole ?? "", a, b])
+        const kind = c.kind ?? "judge-generic"
+        // maspo's generic request keeps its old key, so memos in existing checkpoints stay valid.
+        const key =
+          kind === "judge-generic"
+            ? stableHash([c.question, c.level, c.agentRole ?? "", a, b])
+            : stableHash([kind, c.question, c.level, c.agentRole ?? "", c.requirement ?? "", a, b])
         const known = useMemo ? memo.get(key) : undefined
         if (known) {
           saved.memo++
           return yield* Deferred.await(known)
         }
-        const slot = yield* Deferred.make<"A" | "B" | undefined, ModelCallError>()
+        const slot = yield* Deferred.make<Verdict, ModelCallError>()
         if (useMemo) memo.set(key, slot)
         const reply = yield* lm
-          .generate("evaluator", {
-            messages: pairwiseMessages({
+          .generate(
+            "evaluator",
+            judgeRequest(templates, kind, {
               question: c.question,
               level: c.level,
               a,
               b,
-              ...(c.agentRole ? { agentRole: c.agentRole } : {})
+              ...(c.agentRole ? { agentRole: c.agentRole } : {}),
+              ...(c.agentType ? { agentType: c.agentType } : {}),
+              ...(c.requirement ? { requirement: c.requirement } : {})
             })
-          })
+          )
           .pipe(Effect.tapError((e) => Deferred.fail(slot, e)))
-        const verdict = parseVerdict(reply.text)
+        const verdict = parseVerdictWith(templateOf(templates, kind).file.reply, reply.text)
         if (useMemo) answered.set(key, verdict ?? "")
         yield* Deferred.succeed(slot, verdict)
         return verdict
@@ -99,28 +123,32 @@ export class PairwiseJudge extends Context.Service<
         if (options.debiasPosition) {
           const first = yield* ask(c, c.candidate, c.reference, options.memoize)
           const second = yield* ask(c, c.reference, c.candidate, options.memoize)
-          if (first === "A" && second === "B") return 1
+          const firstWins = first === "A" || first === "candidate"
+          const secondWins = second === "B" || second === "candidate"
+          if (firstWins && secondWins) return 1
           if (first === "B" && second === "A") return 0
           return ties ? 0.5 : 0
         }
         // One order only: the candidate's position is a seeded coin per comparison, so position bias
-        // adds noise instead of a systematic push towards candidates or references.
+        // adds noise instead of a systematic push towards candidates or references (unless the run
+        // asks for the released code's fixed order).
         const candidateFirst =
           options.candidateFirst === true ||
           unitFromParts("position", options.seed, c.question, c.level, c.reference, c.candidate) < 0.5
-        const asked = candidateFirst
+        const verdict = candidateFirst
           ? yield* ask(c, c.candidate, c.reference, options.memoize)
           : yield* ask(c, c.reference, c.candidate, options.memoize)
-        if (asked === undefined && ties) return 0.5
-        // The released parser reads a reply naming no letter as A.
-        const verdict = asked ?? "A"
+        // The set's reply format decides what a reply naming no letter means (`candidate`: the
+        // released rule); a reply it cannot read at all is a tie, or a loss without ties.
+        if (verdict === undefined) return ties ? 0.5 : 0
+        if (verdict === "candidate") return 1
         return (verdict === "A") === candidateFirst ? 1 : 0
       })
 
       const restore = (snapshot: JudgeMemo) =>
         Effect.gen(function* () {
           for (const [key, v] of Object.entries(snapshot)) {
-            const slot = yield* Deferred.make<"A" | "B" | undefined, ModelCallError>()
+            const slot = yield* Deferred.make<Verdict, ModelCallError>()
             yield* Deferred.succeed(slot, v === "" ? undefined : v)
             memo.set(key, slot)
             answered.set(key, v)

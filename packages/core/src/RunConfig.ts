@@ -1,4 +1,5 @@
 import { Schema } from "effect"
+import { TemplateSetName } from "./templates/Template.ts"
 import { Fraction, NonNegativeInt, NonNegativeNumber, PositiveInt, PositiveNumber, Seed } from "./Bounds.ts"
 import { OptimizerOverrides } from "./optimizer/OptimizerConfig.ts"
 
@@ -68,6 +69,22 @@ export const RunConfig = Schema.Struct({
   ),
   /** Optimizer config fields over the preset and ablation (flags win): `--set optimizer.dedupeBeam=false`. */
   optimizer: Schema.optional(OptimizerOverrides),
+  /**
+   * The request templates: a shipped set by name (default: the optimizer preset's, `paper` or
+   * `maspo`), and any request kind replaced by a template file (a path, relative to the working
+   * directory). See packages/core/templates/README.md.
+   */
+  templates: Schema.optional(
+    Schema.Struct({
+      set: Schema.optional(TemplateSetName),
+      compress: Schema.optional(Schema.String),
+      propose: Schema.optional(Schema.String),
+      "judge-generic": Schema.optional(Schema.String),
+      "judge-intermediate": Schema.optional(Schema.String),
+      "judge-final": Schema.optional(Schema.String),
+      "judge-answer": Schema.optional(Schema.String)
+    })
+  ),
   providers: Schema.Struct({
     agent: Schema.optional(ProviderConfig),
     optimizer: Schema.optional(ProviderConfig),

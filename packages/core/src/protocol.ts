@@ -1,10 +1,20 @@
 import type { Message } from "./LanguageModel.ts"
+import {
+  compressRequest,
+  judgeRequest,
+  parseProposalWith,
+  parseVerdictWith,
+  type ProposeTrace,
+  proposeRequest,
+  readRequest,
+  taggedBlock
+} from "./templates/requests.ts"
+import { MASPO_TEMPLATES, templateOf } from "./templates/TemplateSet.ts"
 
 /**
- * The wording of every request maspo itself writes (compression, pairwise judging, prompt
- * refinement) and the parsers for the replies. The executor, evaluators and refiner build their
- * requests here, and the embedded simulator recognises them by the same markers, so the two can
- * never drift apart. Agent prompts are free text and are not described here.
+ * maspo's own requests (the `maspo` template set, packages/core/templates/maspo) as functions, and
+ * the agents' context format. Requests of any set are built and read in templates/requests.ts;
+ * these are kept for the callers and tests that speak maspo's wording only.
  */
 
 /** Separator between predecessors' compressed outputs in an agent's context. */
@@ -26,25 +36,16 @@ export const parseContext = (context: string): Array<{ agentId: string; text: st
 
 export const COMPRESSION_MARKER = "Compress the following agent output"
 
-export const compressionMessages = (output: string, maxWords: number): Array<Message> => [
-  {
-    role: "user",
-    content:
-      `${COMPRESSION_MARKER} into a summary of at most ${maxWords} words. ` +
-      `Keep the final answer and any intermediate results that are stated explicitly. ` +
-      `Reply with the summary only.\n\n<output>\n${output}\n</output>`
-  }
-]
+/** maspo's compression request (the `maspo` template set's `compress`). */
+export const compressionMessages = (output: string, maxWords: number): Array<Message> =>
+  compressRequest(MASPO_TEMPLATES, output, maxWords).messages
 
-/** The word limit a compression request asks for. */
+/** The word limit and output of a maspo compression request. */
 export const parseCompressionRequest = (
   content: string
 ): { maxWords: number; output: string } | undefined => {
-  if (!content.startsWith(COMPRESSION_MARKER)) return undefined
-  const words = /at most (\d+) words/.exec(content)
-  const out = /<output>\n([\s\S]*)\n<\/output>$/.exec(content)
-  if (!words || !out) return undefined
-  return { maxWords: Number(words[1]), output: out[1]! }
+  const r = readRequest([MASPO_TEMPLATES], content)
+  return r?.kind === "compress" ? { maxWords: r.maxWords, output: r.output } : undefined
 }
 
 /** Cuts a text to its first n words (the executor enforces the limit whatever the model does). */
@@ -60,12 +61,6 @@ export type PairwiseLevel = "local" | "lookahead" | "global"
 
 export const PAIRWISE_MARKER = "You are an impartial judge comparing two responses"
 
-const criterionText: Record<PairwiseLevel, string> = {
-  local: "Judge which response is the better output of this agent for the task.",
-  lookahead: "Both responses come from the next agent in the pipeline. Judge which one is better.",
-  global: "Both responses are final answers of the whole system. Judge which final answer is better."
-}
-
 export interface PairwiseInput {
   readonly question: string
   readonly level: PairwiseLevel
@@ -75,54 +70,28 @@ export interface PairwiseInput {
   readonly agentRole?: string
 }
 
-export const pairwiseMessages = (input: PairwiseInput): Array<Message> => [
-  {
-    role: "user",
-    content:
-      `${PAIRWISE_MARKER} to the same task.\n` +
-      (input.agentRole ? `Agent role: ${input.agentRole}\n` : "") +
-      `Level: ${input.level}\n\n<task>\n${input.question}\n</task>\n\n` +
-      `<response_a>\n${input.a}\n</response_a>\n\n<response_b>\n${input.b}\n</response_b>\n\n` +
-      `${criterionText[input.level]} Consider correctness first, then usefulness. ` +
-      `Reply with a single letter: A if response A is better, B if response B is better.`
-  }
-]
+/** maspo's generic judge request (the `maspo` set's `judge-generic`). */
+export const pairwiseMessages = (input: PairwiseInput): Array<Message> =>
+  judgeRequest(MASPO_TEMPLATES, "judge-generic", input).messages
 
 export const parsePairwiseRequest = (
   content: string
 ): { question: string; level: PairwiseLevel; a: string; b: string } | undefined => {
-  if (!content.startsWith(PAIRWISE_MARKER)) return undefined
-  const level = /\nLevel: (local|lookahead|global)\n/.exec(content)
-  const q = /<task>\n([\s\S]*?)\n<\/task>/.exec(content)
-  const a = /<response_a>\n([\s\S]*?)\n<\/response_a>/.exec(content)
-  const b = /<response_b>\n([\s\S]*?)\n<\/response_b>/.exec(content)
-  if (!level || !q || !a || !b) return undefined
-  return { level: level[1] as PairwiseLevel, question: q[1]!, a: a[1]!, b: b[1]! }
+  const r = readRequest([MASPO_TEMPLATES], content)
+  return r !== undefined && r.kind !== "compress" && r.kind !== "propose"
+    ? { question: r.question, level: r.level, a: r.a, b: r.b }
+    : undefined
 }
 
-/** "A", "B", or undefined when the reply names neither (or both) unambiguously. */
+/** "A", "B", or undefined when the reply names neither (or both) unambiguously (maspo's rule). */
 export const parseVerdict = (reply: string): "A" | "B" | undefined => {
-  const tagged = /<verdict>\s*([AB])\s*<\/verdict>/i.exec(reply)
-  if (tagged) return tagged[1]!.toUpperCase() as "A" | "B"
-  const lone = /^\(?([AB])\)?\.?$/i.exec(reply.trim())
-  if (lone) return lone[1]!.toUpperCase() as "A" | "B"
-  const tokens = reply.match(/\b[AB]\b/g) ?? []
-  const distinct = new Set(tokens)
-  if (distinct.size === 1) return tokens[0] as "A" | "B"
-  // Replies like "Response A is better than response B": take the first mention.
-  const first = /\b(?:response|answer|output)\s+([AB])\b/i.exec(reply)
-  return first ? (first[1]!.toUpperCase() as "A" | "B") : undefined
+  const v = parseVerdictWith(templateOf(MASPO_TEMPLATES, "judge-generic").file.reply, reply)
+  return v === "candidate" ? undefined : v
 }
 
 export const REFINE_MARKER = "You are optimizing the prompt of one agent in a multi-agent system"
 
-export interface RefineTrace {
-  readonly question: string
-  readonly context: string
-  readonly output: string
-  /** Downstream feedback for misalignment cases: what happened after this output. */
-  readonly feedback?: string
-}
+export type RefineTrace = ProposeTrace
 
 export interface RefineInput {
   readonly agentRole: string
@@ -130,55 +99,21 @@ export interface RefineInput {
   readonly traces: ReadonlyArray<RefineTrace>
 }
 
-export const refineMessages = (input: RefineInput): Array<Message> => {
-  const traces = input.traces
-    .map(
-      (t, i) =>
-        `<trace index="${i + 1}">\n<question>\n${t.question}\n</question>\n<context>\n${t.context}\n</context>\n` +
-        `<output>\n${t.output}\n</output>\n` +
-        (t.feedback ? `<feedback>\n${t.feedback}\n</feedback>\n` : "") +
-        `</trace>`
-    )
-    .join("\n")
-  return [
-    {
-      role: "user",
-      content:
-        `${REFINE_MARKER}.\nAgent role: ${input.agentRole}\n\n` +
-        `<current_prompt>\n${input.prompt}\n</current_prompt>\n\n` +
-        `Here are execution traces of this agent: the question, the context it received from ` +
-        `upstream agents, and its output.\n\n${traces}\n\n` +
-        `Analyse the weaknesses these traces show, then improve the prompt. Reply with ` +
-        `<analysis>your analysis</analysis>, <modification>one line describing the change</modification> ` +
-        `and <new_prompt>the complete new prompt</new_prompt>. The new prompt must keep the ` +
-        `placeholders {question} and {context} exactly once each.`
-    }
-  ]
-}
+/** maspo's proposal request (the `maspo` set's `propose`). */
+export const refineMessages = (input: RefineInput): Array<Message> =>
+  proposeRequest(MASPO_TEMPLATES, input).messages
 
 export const parseRefineRequest = (
   content: string
 ): { agentRole: string; prompt: string; traces: Array<RefineTrace> } | undefined => {
-  if (!content.startsWith(REFINE_MARKER)) return undefined
-  const role = /\nAgent role: ([^\n]*)\n/.exec(content)
-  const prompt = /<current_prompt>\n([\s\S]*?)\n<\/current_prompt>/.exec(content)
-  if (!role || !prompt) return undefined
-  const traces: Array<RefineTrace> = []
-  const re =
-    /<trace index="\d+">\n<question>\n([\s\S]*?)\n<\/question>\n<context>\n([\s\S]*?)\n<\/context>\n<output>\n([\s\S]*?)\n<\/output>\n(?:<feedback>\n([\s\S]*?)\n<\/feedback>\n)?<\/trace>/g
-  for (const m of content.matchAll(re)) {
-    traces.push({ question: m[1]!, context: m[2]!, output: m[3]!, ...(m[4] ? { feedback: m[4] } : {}) })
-  }
-  return { agentRole: role[1]!, prompt: prompt[1]!, traces }
+  const r = readRequest([MASPO_TEMPLATES], content)
+  return r?.kind === "propose"
+    ? { agentRole: r.agentRole, prompt: r.prompt, traces: [...r.traces] }
+    : undefined
 }
 
 /** The last occurrence of `<tag>...</tag>` in a text, trimmed. */
-export const lastTagged = (text: string, tag: string): string | undefined => {
-  const re = new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, "g")
-  let last: string | undefined
-  for (const m of text.matchAll(re)) last = m[1]!.trim()
-  return last
-}
+export const lastTagged = (text: string, tag: string): string | undefined => taggedBlock(text, tag)
 
 export interface RefineReply {
   readonly analysis: string
@@ -187,11 +122,6 @@ export interface RefineReply {
 }
 
 export const parseRefineReply = (reply: string): RefineReply | undefined => {
-  const newPrompt = lastTagged(reply, "new_prompt")
-  if (newPrompt === undefined || newPrompt.length === 0) return undefined
-  return {
-    analysis: lastTagged(reply, "analysis") ?? "",
-    modification: lastTagged(reply, "modification") ?? "",
-    newPrompt
-  }
+  const r = parseProposalWith(templateOf(MASPO_TEMPLATES, "propose").file.reply, reply, "")
+  return r && { analysis: r.analysis, modification: r.modification, newPrompt: r.newPrompt }
 }

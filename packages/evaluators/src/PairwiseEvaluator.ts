@@ -1,4 +1,5 @@
 import {
+  ANSWER_FORMAT,
   agentNode,
   agentTrace,
   type CandidateInput,
@@ -30,6 +31,11 @@ export interface PairwiseEvaluatorOptions {
    * dropped when other successors exist, every one compared, averaged per item.
    */
   readonly lookaheadPooled?: boolean
+  /**
+   * One generic judge request for every level (maspo) instead of the template set's requests by
+   * level (see OptimizerConfig.singleJudgeRequest). Default true.
+   */
+  readonly singleJudgeRequest?: boolean
   /** Successor levels the lookahead looks at (1 = immediate successors). */
   readonly lookaheadDepth: number
   readonly seed: number
@@ -65,7 +71,7 @@ const average = (xs: ReadonlyArray<number>) =>
  * its descendants with the candidate prompt (upstream outputs reused), then ask the evaluator LLM for
  * pairwise preferences between the candidate's and the reference's outputs at the local level (the
  * agent itself), the lookahead level (its successors, averaged) and the global level (final answers).
- * A terminal agent is scored by the global comparison alone.
+ * A terminal agent is scored by the global comparison alone (by level: the answer evaluation).
  */
 export const pairwiseEvaluatorLayer = (options: PairwiseEvaluatorOptions) =>
   Layer.effect(
@@ -94,6 +100,26 @@ export const pairwiseEvaluatorLayer = (options: PairwiseEvaluatorOptions) =>
         const ahead =
           weights.lookahead > 0 ? lookaheadAgents(topology, agentId, options.lookaheadDepth, pooled) : []
         const role = agentNode(topology, agentId)?.role
+        const byLevel = options.singleJudgeRequest === false
+        const requirement = ANSWER_FORMAT[input.task.kind]
+        // By level: intermediate outputs (the agent's, its successors') by the intermediate
+        // comparison, final answers with the task's requirement, the terminal agent by the answer
+        // evaluation that shows its role and the requirement.
+        const request = (level: "local" | "lookahead" | "global") =>
+          !byLevel
+            ? level === "local" && role
+              ? { agentRole: role }
+              : {}
+            : level !== "global"
+              ? { kind: "judge-intermediate" as const }
+              : isTerminal
+                ? {
+                    kind: "judge-answer" as const,
+                    agentType: agentId,
+                    requirement,
+                    ...(role ? { agentRole: role } : {})
+                  }
+                : { kind: "judge-final" as const, requirement }
 
         const perItem = yield* Effect.forEach(
           input.reference,
@@ -116,7 +142,7 @@ export const pairwiseEvaluatorLayer = (options: PairwiseEvaluatorOptions) =>
                     level,
                     reference: a,
                     candidate: b,
-                    ...(level === "local" && role ? { agentRole: role } : {})
+                    ...request(level)
                   },
                   judgeOptions
                 )

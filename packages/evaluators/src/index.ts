@@ -15,6 +15,7 @@ export const evaluatorLayerFor = (config: OptimizerConfig, seed: number, callSav
     tiesAtHalf: config.tiesAtHalf,
     renormalizeWeights: config.renormalizeWeights,
     lookaheadPooled: config.lookaheadPooled,
+    singleJudgeRequest: config.singleJudgeRequest,
     lookaheadDepth: config.lookaheadDepth,
     seed,
     // Asked in one order, a judge still answers A or B for two identical outputs (the position coin

@@ -18,7 +18,8 @@ import {
   runMaspo,
   seedPrompts,
   spentOf,
-  stripLabels
+  stripLabels,
+  templatesLayerFor
 } from "@maspo/core"
 import { arithTask, generateArithItems, simClients, simSequential } from "@maspo/core/sim"
 import { Effect, Layer, Schema } from "effect"
@@ -53,7 +54,8 @@ const layerFor = (config: OptimizerConfig, seed: number) =>
   evaluatorLayerFor(config, seed).pipe(
     Layer.provideMerge(Layer.mergeAll(MasExecutor.layer, Refiner.layer, PairwiseJudge.layer)),
     Layer.provideMerge(LanguageModel.layer(simClients(), defaultRoleDefaults(seed))),
-    Layer.provideMerge(Budget.layer)
+    Layer.provideMerge(Budget.layer),
+    Layer.provideMerge(templatesLayerFor(config))
   )
 
 const inputFor = (config: OptimizerConfig, cap: BudgetCap, seed = 2) =>

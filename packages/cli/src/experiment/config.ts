@@ -27,7 +27,9 @@ export const MethodSpec = Schema.Struct({
   /** transfer: the method whose prompts (same task, topology and seed) are evaluated. */
   from: Schema.optional(Schema.String),
   /** Per-method providers (transfer: the model the prompts move to). */
-  providers: Schema.optional(RunConfig.fields.providers)
+  providers: Schema.optional(RunConfig.fields.providers),
+  /** Per-method request templates (see the run config's `templates`), replacing the experiment's. */
+  templates: Schema.optional(RunConfig.fields.templates)
 })
 export type MethodSpec = typeof MethodSpec.Type
 
@@ -48,6 +50,8 @@ export const ExperimentConfig = Schema.Struct({
   cache: Schema.optional(RunConfig.fields.cache),
   dataDir: Schema.optional(Schema.String),
   split: Schema.optional(RunConfig.fields.split),
+  /** Request templates of every cell (see the run config's `templates`). */
+  templates: Schema.optional(RunConfig.fields.templates),
   /** A cap on every optimization's LLM calls / tokens (equal-cost comparisons). */
   budget: Schema.optional(
     Schema.Struct({ maxCalls: Schema.optional(PositiveInt), maxTokens: Schema.optional(PositiveInt) })

@@ -18,6 +18,7 @@ import { type MethodName, runOptimization } from "../optimization.ts"
 import { renameFile } from "../files.ts"
 import { readJsonAs, writeJson } from "../output.ts"
 import { cacheSettings } from "../providers.ts"
+import { resolveTemplates, templatesRecord } from "../templates.ts"
 import { type Cell, cellDir, type ExperimentConfig, type OptimizerOverrides } from "./config.ts"
 
 /** The run config of one cell: the experiment's settings, the method's providers, the cell's seed. */
@@ -34,6 +35,9 @@ export const cellRunConfig = (
     concurrency: config.questionConcurrency ?? 8,
     ...(config.dataDir !== undefined ? { dataDir: config.dataDir } : {}),
     ...(config.split !== undefined ? { split: config.split } : {}),
+    ...((cell.method.templates ?? config.templates) !== undefined
+      ? { templates: cell.method.templates ?? config.templates }
+      : {}),
     cache: { path: cachePath, mode: cacheMode as "read-write" },
     providers: cell.method.providers ?? config.providers ?? {}
   }
@@ -82,7 +86,9 @@ export const cellHash = (config: ExperimentConfig, cell: Cell): string =>
     dataDir: config.dataDir ?? null,
     split: config.split ?? null,
     budget: config.budget ?? null,
-    optimizer: config.optimizer ?? null
+    optimizer: config.optimizer ?? null,
+    // Only when given, so the cells of experiments without templates keep their hashes.
+    ...(config.templates !== undefined ? { templates: config.templates } : {})
   })
 
 export const isCellComplete = Effect.fn("isCellComplete")(function* (
@@ -185,6 +191,14 @@ export const runCell = Effect.fn("runCell")(function* (
       ? addReports(budgets.optimization, budgets.test)
       : (budgets.optimization ?? budgets.test)
   const settings = cacheSettings(run)
+  const templates = yield* resolveTemplates(
+    run,
+    kind === "maspo"
+      ? optimizer
+      : kind === "seed" || kind === "single" || kind === "transfer"
+        ? undefined
+        : { ...optimizer, singleJudgeRequest: true, templateSet: "maspo" }
+  )
   // Written last and atomically (temp file, then rename): a cell with a manifest is complete.
   yield* writeJson(`${dir}/manifest.json.tmp`, {
     status: "complete",
@@ -195,6 +209,8 @@ export const runCell = Effect.fn("runCell")(function* (
     // Provider settings name the environment variable holding a key, never the key itself.
     runConfig: run,
     optimizerConfig: kind === "maspo" ? optimizer : undefined,
+    // The request templates' set and a hash of their content (a user's template file included).
+    templates: templatesRecord(templates),
     version: VERSION,
     gitCommit: gitCommit(),
     seeds: { run: cell.seed, split: split.seed },

@@ -6,7 +6,7 @@ import type { ModelCallError } from "../LanguageModel.ts"
 import { PairwiseJudge } from "../PairwiseJudge.ts"
 import type { PromptSet } from "../PromptSet.ts"
 import { deriveSeed, SeededRng } from "../random.ts"
-import type { Task, TaskItem } from "../Task.ts"
+import { ANSWER_FORMAT, type Task, type TaskItem } from "../Task.ts"
 import { agentNode, type Topology } from "../Topology.ts"
 import { agentTrace, type Trace } from "../Trace.ts"
 import {
@@ -230,6 +230,7 @@ export const runMaspo = Effect.fn("runMaspo")(function* <E = never, R = never>(
         refiner.propose({
           agentId,
           agentRole: node.role,
+          requirement: ANSWER_FORMAT[task.kind],
           prompt: parent.prompt,
           children: config.childrenPerParent,
           traces: runs[p]!.map((r) => {

@@ -1,5 +1,6 @@
 import { Schema, Struct } from "effect"
 import { LevelWeights, NonNegativeInt, PositiveInt } from "../Bounds.ts"
+import { TemplateSetName } from "../templates/Template.ts"
 
 export const EvaluatorKind = Schema.Literals(["joint", "local", "global", "ground-truth"])
 export type EvaluatorKind = typeof EvaluatorKind.Type
@@ -32,6 +33,18 @@ export const OptimizerConfig = Schema.Struct({
    * both orders (a win counts only if both orders agree).
    */
   judgePosition: JudgePosition,
+  /**
+   * One generic judge request for every level, the terminal agent judged like a global comparison
+   * (maspo), instead of the released code's three requests by level: the intermediate comparison
+   * (local, lookahead), the final-answer comparison with the task's requirement (global) and, for
+   * the terminal agent, the answer evaluation with its role and the requirement.
+   */
+  singleJudgeRequest: Schema.Boolean,
+  /**
+   * The shipped request template set (packages/core/templates/<set>): wording, fields, reply formats
+   * and token limits of every request. A run config's `templates` may replace it or single kinds.
+   */
+  templateSet: TemplateSetName,
   /** How many successor levels the lookahead term looks at (1 = immediate successors, the paper). */
   lookaheadDepth: PositiveInt,
   caseSampling: CaseSampling,
@@ -95,6 +108,8 @@ export const paperDefaults: OptimizerConfig = {
   evaluator: "joint",
   weights: { local: 0.4, lookahead: 0.4, global: 0.2 },
   judgePosition: "candidate-first",
+  singleJudgeRequest: false,
+  templateSet: "paper",
   lookaheadDepth: 1,
   caseSampling: "misalignment",
   misalignmentCases: 3,
@@ -123,6 +138,8 @@ export const paperDefaults: OptimizerConfig = {
 export const maspoDefaults: OptimizerConfig = {
   ...paperDefaults,
   judgePosition: "both-orders",
+  singleJudgeRequest: true,
+  templateSet: "maspo",
   tiesAtHalf: true,
   labelledContext: true,
   enforceWordLimit: true,
@@ -143,7 +160,11 @@ export const maspoDefaults: OptimizerConfig = {
   skipIdenticalOutputs: true
 }
 
-/** The switches by which the maspo preset departs from the released algorithm. */
+/**
+ * The switches by which the maspo preset departs from the released algorithm, each meaningful
+ * alone. `templateSet` and `singleJudgeRequest` differ too but go together (a set provides only the
+ * judge requests one value of `singleJudgeRequest` asks for).
+ */
 export const SWITCHES = [
   "judgePosition",
   "tiesAtHalf",

@@ -1,11 +1,15 @@
 import { Context, Effect, Layer } from "effect"
 import { LanguageModel, type ModelCallError } from "../LanguageModel.ts"
-import { parseRefineReply, refineMessages, type RefineTrace } from "../protocol.ts"
+import type { RefineTrace } from "../protocol.ts"
+import { parseProposalWith, proposeRequest } from "../templates/requests.ts"
+import { RequestTemplates, templateOf } from "../templates/TemplateSet.ts"
 import { restoreMissingSlots, slotProblems } from "../Slots.ts"
 
 export interface RefineRequest {
   readonly agentId: string
   readonly agentRole: string
+  /** The task's answer requirement, for template sets that show one (the paper's). */
+  readonly requirement?: string
   readonly prompt: string
   /** The agent's traces on the batch (question, received context, output, optional feedback). */
   readonly traces: ReadonlyArray<RefineTrace>
@@ -92,13 +96,23 @@ export class Refiner extends Context.Service<
       Refiner,
       Effect.gen(function* () {
         const lm = yield* LanguageModel
+        const templates = yield* RequestTemplates
+        const format = templateOf(templates, "propose").file.reply
+        const tag = format?.promptTag ?? "new_prompt"
         const propose = Effect.fn("Refiner.propose")(function* (request: RefineRequest) {
           const parts = splitBatch(request.traces, request.children)
           const replies = yield* Effect.forEach(
             parts,
             (traces, i) =>
               lm.generate("optimizer", {
-                messages: refineMessages({ agentRole: request.agentRole, prompt: request.prompt, traces }),
+                ...proposeRequest(templates, {
+                  agentRole: request.agentRole,
+                  // Our topologies have no agent types: an agent's id names its type.
+                  agentType: request.agentId,
+                  ...(request.requirement !== undefined ? { requirement: request.requirement } : {}),
+                  prompt: request.prompt,
+                  traces
+                }),
                 sampleIndex: i
               }),
             { concurrency: "unbounded" }
@@ -108,9 +122,18 @@ export class Refiner extends Context.Service<
           const seen = new Set([request.prompt.trim()])
           let parentCopies = 0
           for (const reply of replies) {
-            const parsed = parseRefineReply(reply.text)
+            const parsed = parseProposalWith(format, reply.text, request.prompt)
             if (!parsed) {
-              rejected.push({ reason: "no <new_prompt> block in the reply" })
+              rejected.push({ reason: `no <${tag}> block in the reply` })
+              parentCopies++
+              continue
+            }
+            if (parsed.keptOldPrompt) {
+              // The set's rule for an unparsable reply: the parent's prompt, i.e. no new candidate.
+              rejected.push({
+                reason: `no <${tag}> block in the reply: the old prompt is kept`,
+                prompt: request.prompt
+              })
               parentCopies++
               continue
             }

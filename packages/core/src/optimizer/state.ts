@@ -63,7 +63,7 @@ export const OptimizerState = Schema.Struct({
   /** Discovery counter for cases (tie-breaking by recency). */
   seq: Schema.Number,
   budget: BudgetReport,
-  judgeMemo: Schema.Record(Schema.String, Schema.Literals(["A", "B", ""])),
+  judgeMemo: Schema.Record(Schema.String, Schema.Literals(["A", "B", "candidate", ""])),
   log: Schema.Array(StepLog),
   /**
    * Set when the budget cap refused a call: the run ended there, its prompts are those of the steps

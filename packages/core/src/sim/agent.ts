@@ -26,12 +26,33 @@ import {
 
 const CONTEXT_LINE = /^\[[^\]\n]+\] .*$/gm
 
+/**
+ * A line that is one of the simulator's own summaries (see `compress`), as an unlabelled context
+ * shows it: the released code joins predecessors' summaries without agent labels.
+ */
+const SUMMARY_LINE =
+  /^(?:Values (?:-?\d+, )*-?\d+; answer -?\d+\.|Answer -?\d+ with no working shown\.|Worked solution in \d+ steps; answer -?\d+\.|Gave answer -?\d+\.|No answer given\.)$/gm
+
+/** The predecessors' summaries in a context, labelled (`[id] text`) or not. */
+export const contextSummaries = (context: string): Array<string> => {
+  const labelled = parseContext(context).map((e) => e.text)
+  return labelled.length > 0 ? labelled : (context.match(SUMMARY_LINE) ?? [])
+}
+
 /** What an agent message says about the agent: its directives and persona, ignoring question and context. */
 export const readAgentMessage = (content: string) => {
   const problem = parseProblem(content)
-  const instructions = (problem ? content.replace(problem.text, " ") : content).replace(CONTEXT_LINE, " ")
-  const contextText = (content.match(CONTEXT_LINE) ?? []).join("\n---\n")
-  const proposals = parseContext(contextText).map((e) => parseSummary(e.text))
+  const withoutProblem = problem ? content.replace(problem.text, " ") : content
+  const labelled = content.match(CONTEXT_LINE) ?? []
+  const instructions =
+    labelled.length > 0
+      ? withoutProblem.replace(CONTEXT_LINE, " ")
+      : withoutProblem.replace(SUMMARY_LINE, " ")
+  const texts =
+    labelled.length > 0
+      ? parseContext(labelled.join("\n---\n")).map((e) => e.text)
+      : (content.match(SUMMARY_LINE) ?? [])
+  const proposals = texts.map((t) => parseSummary(t))
   return {
     problem,
     directives: new Set(directivesOf(instructions)),

@@ -7,7 +7,8 @@ import {
   pureClient,
   type RoleClients
 } from "../LanguageModel.ts"
-import { parseCompressionRequest, PAIRWISE_MARKER, REFINE_MARKER } from "../protocol.ts"
+import { readRequest } from "../templates/requests.ts"
+import { SHIPPED_TEMPLATE_SETS, type TemplateSet } from "../templates/TemplateSet.ts"
 import { agentReply, compress } from "./agent.ts"
 import { judgeReply } from "./judge.ts"
 import { defaultSimParams, type SimParams } from "./model.ts"
@@ -15,25 +16,36 @@ import { optimizerReply } from "./optimizer.ts"
 
 export const SIM_MODEL = "maspo-sim-1"
 
+/** The template sets the simulator reads requests through when it is given no others: the shipped ones. */
+export const SIM_TEMPLATE_SETS: ReadonlyArray<TemplateSet> = Object.values(SHIPPED_TEMPLATE_SETS)
+
 /**
- * The simulator's answer to one request: a pure function of the request and the parameters. It
- * recognises maspo's own requests by their markers (compression, pairwise judging, refinement);
- * anything else is an agent message. The role a client is configured for does not matter, so the
- * same function also backs `maspo serve`.
+ * The simulator's answer to one request: a pure function of the request, the parameters and the
+ * template sets it knows. A request built from a template of one of those sets (compression,
+ * judging, proposal) is read back through that template, and answered in the reply format the
+ * template declares; anything else is an agent message. The role a client is configured for does
+ * not matter, so the same function also backs `maspo serve`.
  */
-export const simReply = (request: LMRequest, params: SimParams = defaultSimParams): string => {
+export const simReply = (
+  request: LMRequest,
+  params: SimParams = defaultSimParams,
+  templateSets: ReadonlyArray<TemplateSet> = SIM_TEMPLATE_SETS
+): string => {
   const content = request.messages.at(-1)?.content ?? ""
-  const compression = parseCompressionRequest(content)
-  if (compression) return compress(compression.output, compression.maxWords)
-  if (content.startsWith(PAIRWISE_MARKER))
-    return judgeReply(content, request.seed, request.sampleIndex, params)
-  if (content.startsWith(REFINE_MARKER))
-    return optimizerReply(content, request.seed, request.sampleIndex, params)
+  const read = readRequest(templateSets, content)
+  if (read?.kind === "compress") return compress(read.output, read.maxWords)
+  if (read?.kind === "propose")
+    return optimizerReply(read, content, request.seed, request.sampleIndex, params)
+  if (read !== undefined) return judgeReply(read, content, request.seed, request.sampleIndex, params)
   return agentReply(content, { seed: request.seed, sampleIndex: request.sampleIndex, params })
 }
 
-export const simResponse = (request: LMRequest, params: SimParams = defaultSimParams): LMResponse => {
-  const text = simReply(request, params)
+export const simResponse = (
+  request: LMRequest,
+  params: SimParams = defaultSimParams,
+  templateSets: ReadonlyArray<TemplateSet> = SIM_TEMPLATE_SETS
+): LMResponse => {
+  const text = simReply(request, params, templateSets)
   return {
     text,
     usage: { promptTokens: messagesTokens(request.messages), completionTokens: approxTokens(text) }
@@ -41,11 +53,20 @@ export const simResponse = (request: LMRequest, params: SimParams = defaultSimPa
 }
 
 /** Its usage is a pure function of the request, so a budget cap is checked against the exact figure. */
-export const simClient = (params: SimParams = defaultSimParams): LanguageModelClient =>
-  pureClient("sim", SIM_MODEL, (request) => simResponse(request, params))
+export const simClient = (
+  params: SimParams = defaultSimParams,
+  templateSets: ReadonlyArray<TemplateSet> = SIM_TEMPLATE_SETS
+): LanguageModelClient =>
+  pureClient("sim", SIM_MODEL, (request) => simResponse(request, params, templateSets))
 
-/** One simulator client per role (the default when no provider is configured). */
-export const simClients = (params: Partial<SimParams> = {}): RoleClients => {
-  const client = simClient({ ...defaultSimParams, ...params })
+/**
+ * One simulator client per role (the default when no provider is configured); `templateSets` adds
+ * sets the simulator reads requests through (a run's own templates) before the shipped ones.
+ */
+export const simClients = (
+  params: Partial<SimParams> = {},
+  templateSets: ReadonlyArray<TemplateSet> = []
+): RoleClients => {
+  const client = simClient({ ...defaultSimParams, ...params }, [...templateSets, ...SIM_TEMPLATE_SETS])
   return { agent: client, optimizer: client, evaluator: client }
 }

@@ -1,5 +1,5 @@
 import { sha256Hex } from "../canonical.ts"
-import { parsePairwiseRequest } from "../protocol.ts"
+import type { ReadRequest } from "../templates/requests.ts"
 import { unitFromParts } from "../random.ts"
 import { chainValues, extractArith, parseProblem } from "./items.ts"
 import type { SimParams } from "./model.ts"
@@ -10,9 +10,28 @@ import type { SimParams } from "./model.ts"
  * `positionBias`, otherwise prefers a bare answer over a worked one with probability 0.5 +
  * `brevityBias` (a crisp answer looks confident), and is indifferent between two worked outputs.
  */
-export const judgeReply = (content: string, seed: number, sampleIndex: number, params: SimParams): string => {
-  const request = parsePairwiseRequest(content)
-  if (!request) return "A"
+export const judgeReply = (
+  request: Extract<ReadRequest, { question: string }>,
+  content: string,
+  seed: number,
+  sampleIndex: number,
+  params: SimParams
+): string => {
+  const letter = judgeLetter(request, content, seed, sampleIndex, params)
+  // In the reply format the template declares: a bare letter for maspo's letter rule, else the tag.
+  const format = request.template.file.reply
+  return format?.verdictRule === "tag-else-last-letter"
+    ? `<${format.verdictTag ?? "choose"}>${letter}</${format.verdictTag ?? "choose"}>`
+    : letter
+}
+
+const judgeLetter = (
+  request: Extract<ReadRequest, { question: string }>,
+  content: string,
+  seed: number,
+  sampleIndex: number,
+  params: SimParams
+): "A" | "B" => {
   const problem = parseProblem(request.question)
   const gold = problem ? String(chainValues(problem).at(-1)) : undefined
   const right = (text: string) => gold !== undefined && extractArith(text) === gold

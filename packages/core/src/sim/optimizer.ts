@@ -1,5 +1,6 @@
 import { sha256Hex } from "../canonical.ts"
-import { parseContext, parseRefineRequest, type RefineTrace } from "../protocol.ts"
+import type { RefineTrace } from "../protocol.ts"
+import type { ReadRequest } from "../templates/requests.ts"
 import { unitFromParts } from "../random.ts"
 import {
   DIRECTIVE_BY_ID,
@@ -11,7 +12,7 @@ import {
 } from "./directives.ts"
 import { chainValues, extractArith, parseProblem } from "./items.ts"
 import { majorityAnswer, type SimParams } from "./model.ts"
-import { parseSummary } from "./agent.ts"
+import { contextSummaries, parseSummary } from "./agent.ts"
 
 /**
  * The optimizer role. It reads the traces in its request the way a diligent LLM would: visible
@@ -42,8 +43,8 @@ const readTraces = (traces: ReadonlyArray<RefineTrace>, params: SimParams): Read
     const correct = answer === gold
     if (!correct) wrong++
     const hasTags = /<answer>/.test(t.output)
-    const proposals = parseContext(t.context)
-      .map((e) => parseSummary(e.text))
+    const proposals = contextSummaries(t.context)
+      .map((text) => parseSummary(text))
       .filter((p) => p.answer !== undefined)
     if (!hasTags) bump(add, "answer_tags", 0.5)
     if (proposals.length > 0) {
@@ -119,13 +120,12 @@ export const addDirectives = (prompt: string, sentences: ReadonlyArray<string>):
 }
 
 export const optimizerReply = (
+  request: Extract<ReadRequest, { kind: "propose" }>,
   content: string,
   seed: number,
   sampleIndex: number,
   params: SimParams
 ): string => {
-  const request = parseRefineRequest(content)
-  if (!request) return "<analysis>No prompt to refine.</analysis>"
   const u = (purpose: string) =>
     unitFromParts("sim-optimizer", seed, sampleIndex, sha256Hex(content), purpose)
   const present = new Set(directivesOf(request.prompt))
@@ -161,9 +161,15 @@ export const optimizerReply = (
     ...additions.map((id) => `added "${id}"`),
     ...removals.map((id) => `removed "${id}"`)
   ].join("; ")
+  // In the tags the template asks for.
+  const format = request.template.file.reply
+  const tag = (name: string | undefined, fallback: string) => name ?? fallback
+  const analysis = tag(format?.analysisTag, "analysis")
+  const change = tag(format?.modificationTag, "modification")
+  const prompt = tag(format?.promptTag, "new_prompt")
   return (
-    `<analysis>${notes.join(" ")}</analysis>\n` +
-    `<modification>${modification || "rephrased"}</modification>\n` +
-    `<new_prompt>\n${newPrompt}\n</new_prompt>`
+    `<${analysis}>${notes.join(" ")}</${analysis}>\n` +
+    `<${change}>${modification || "rephrased"}</${change}>\n` +
+    `<${prompt}>\n${newPrompt}\n</${prompt}>`
   )
 }
