@@ -79,10 +79,13 @@ export interface OptimizationOutcome {
 export const runOptimization = Effect.fn("runOptimization")(function* (req: OptimizationRequest) {
   const { run, optimizer: config, out } = req
   const say = (line: string) => (req.verbose ? Console.log(line) : Effect.void)
-  // Comparison optimizers ask maspo's generic judge request (the run config may still name a set).
+  // Comparison optimizers ask maspo's generic judge request (the run config may still name a set)
+  // and add no feedback notes.
   const templates = yield* resolveTemplates(
     run,
-    req.method === "maspo" ? config : { ...config, singleJudgeRequest: true, templateSet: "maspo" }
+    req.method === "maspo"
+      ? config
+      : { ...config, singleJudgeRequest: true, templateSet: "maspo", caseFeedbackNote: false }
   )
   const entry = yield* openTask(run, config.poolSize, templates)
   const topology = yield* makeTopology(yield* lookupTopology(entry, run.topology))

@@ -12,7 +12,8 @@ import {
   type TemplateSet,
   templateSetHash,
   withOverrides,
-  neededKinds
+  neededKinds,
+  showsFeedback
 } from "@maspo/core"
 import { Effect, Layer } from "effect"
 import { problemsError } from "./configProblems.ts"
@@ -78,6 +79,12 @@ export const resolveTemplates = Effect.fn("resolveTemplates")(function* (
         `template set ${set.name} has no ${missing.join(", ")} template` +
         (optimizer ? ` (needed with singleJudgeRequest: ${optimizer.singleJudgeRequest})` : "") +
         `; give one with templates.${missing[0]} or choose another set`
+    })
+  // A feedback note the set's proposal request has no place for would be silently dropped.
+  if (optimizer?.caseFeedbackNote === true && !showsFeedback(set))
+    return yield* new InputError({
+      source: "optimizer.caseFeedbackNote",
+      message: `is true, but the propose template of set ${set.name} shows no feedback; set it to false or give a propose template whose traces have a feedback slot (templates.propose)`
     })
   return set
 })

@@ -9,22 +9,22 @@ import {
   type LanguageModelClient,
   type LMRequest,
   makeTopology,
-  MasExecutor,
   type OptimizeInput,
   PAPER_TEMPLATES,
   PairwiseJudge,
   paperDefaults,
   readRequest,
-  Refiner,
   RequestTemplates,
   type RoleClients,
   runMaspo,
+  scriptedLanguageModel,
   seedPrompts,
-  stripLabels
+  stripLabels,
+  templatesLayerFor
 } from "@maspo/core"
 import { arithTask, generateArithItems, simClients, simSequential } from "@maspo/core/sim"
 import { Effect, Layer } from "effect"
-import { evaluatorLayerFor } from "../src/index.ts"
+import { searchLayerFor } from "../src/index.ts"
 
 /**
  * The paper preset, end to end on the simulator: every request is built from the `paper` template
@@ -47,11 +47,11 @@ const recording = (clients: RoleClients): RoleClients => {
 const config = { ...paperDefaults, rounds: 2, stepsPerVisit: 1 }
 const seed = 5
 
-const layer = evaluatorLayerFor(config, seed).pipe(
-  Layer.provideMerge(Layer.mergeAll(MasExecutor.layer, Refiner.layer, PairwiseJudge.layer)),
+// The preset's switches and its template set, as the CLI runs it.
+const layer = searchLayerFor(config, seed).pipe(
   Layer.provideMerge(LanguageModel.layer(recording(simClients()), defaultRoleDefaults(seed))),
   Layer.provideMerge(Budget.layer),
-  Layer.provideMerge(Layer.succeed(RequestTemplates, PAPER_TEMPLATES))
+  Layer.provideMerge(templatesLayerFor(config))
 )
 
 describe("paper preset on the simulator", () => {
@@ -126,6 +126,48 @@ describe("a template's token limit", () => {
     Effect.gen(function* () {
       assert.strictEqual(yield* ask(false), 16384)
       assert.strictEqual(yield* ask(true), 64)
+    })
+  )
+})
+
+describe("the paper set's verdict rule, through the judge", () => {
+  const verdictOf = (reply: string, options: { debiasPosition: boolean }) =>
+    Effect.gen(function* () {
+      const judge = yield* PairwiseJudge
+      return yield* judge.compare(
+        { question: "q", level: "local", reference: "r", candidate: "c", kind: "judge-intermediate" },
+        {
+          ...options,
+          candidateFirst: true,
+          tiesAtHalf: false,
+          seed,
+          skipIdentical: false,
+          memoize: false
+        }
+      )
+    }).pipe(
+      Effect.provide(
+        PairwiseJudge.layer.pipe(
+          Layer.provideMerge(scriptedLanguageModel(() => reply)),
+          Layer.provideMerge(Layer.succeed(RequestTemplates, PAPER_TEMPLATES))
+        )
+      )
+    )
+
+  it.effect("a reply naming no letter is the candidate's win in either order; otherwise A or B", () =>
+    Effect.gen(function* () {
+      for (const debiasPosition of [false, true]) {
+        assert.strictEqual(yield* verdictOf("42 / 7", { debiasPosition }), 1)
+        assert.strictEqual(yield* verdictOf("", { debiasPosition }), 1)
+      }
+      // Candidate first: A is the candidate.
+      assert.strictEqual(
+        yield* verdictOf("<analyse>B is short</analyse><choose>A</choose>", { debiasPosition: false }),
+        1
+      )
+      assert.strictEqual(yield* verdictOf("B", { debiasPosition: false }), 0)
+      // Both orders with the same letter disagree: without ties, a loss.
+      assert.strictEqual(yield* verdictOf("A", { debiasPosition: true }), 0)
     })
   )
 })

@@ -59,6 +59,13 @@ const replyFor =
 
 const small = (c: OptimizerConfig): OptimizerConfig => ({ ...c, rounds: 2, stepsPerVisit: 1, batchSize: 4 })
 
+/**
+ * The paper preset asking maspo's requests: this world reads and answers maspo's wording, and each
+ * switch here acts whatever the template set (the paper set's requests: paperTemplates.test.ts).
+ */
+const paperSwitches = (c: OptimizerConfig = paperDefaults): OptimizerConfig =>
+  small({ ...c, templateSet: "maspo", singleJudgeRequest: true })
+
 const run = (
   config: OptimizerConfig,
   world: World,
@@ -90,7 +97,7 @@ const run = (
 const both = (
   name: keyof OptimizerConfig,
   world: World,
-  base: OptimizerConfig = small(paperDefaults),
+  base: OptimizerConfig = paperSwitches(),
   stop?: number
 ) =>
   Effect.all([
@@ -102,7 +109,7 @@ describe("switches the simulator does not show", () => {
   it.effect("dedupeBeam: two proposals equal to the parent leave two copies of it, or one", () =>
     Effect.gen(function* () {
       const world: World = { propose: (prompt) => `<new_prompt>${prompt}</new_prompt>` }
-      const [paper, maspo] = yield* both("dedupeBeam", world, small(paperDefaults), 1)
+      const [paper, maspo] = yield* both("dedupeBeam", world, paperSwitches(), 1)
       const seed = seedPrompts(yield* makeTopology(chain))["solver"]!
       // Released: each parent-equal proposal is a parent copy, kept with its duplicate.
       assert.deepStrictEqual(paper.state.agents["solver"]!.beam, [
@@ -120,7 +127,7 @@ describe("switches the simulator does not show", () => {
         const world: World = {
           propose: (prompt, i) => (i === 0 ? "no tag here" : `<new_prompt>${prompt} [edit 1]</new_prompt>`)
         }
-        const [paper, maspo] = yield* both("failedProposalKeepsParent", world, small(paperDefaults), 1)
+        const [paper, maspo] = yield* both("failedProposalKeepsParent", world, paperSwitches(), 1)
         assert.strictEqual(paper.state.agents["solver"]!.beam.length, 2)
         assert.strictEqual(maspo.state.agents["solver"]!.beam.length, 1)
         assert.include(maspo.state.agents["solver"]!.beam[0]!.prompt, "[edit 1]")
@@ -134,20 +141,21 @@ describe("switches the simulator does not show", () => {
         const world: World = {
           propose: (prompt) => `<new_prompt>${prompt} [edit] Put it in \\boxed{x}.</new_prompt>`
         }
-        const [paper, maspo] = yield* both("latexAwareSlots", world, small(paperDefaults), 1)
+        const [paper, maspo] = yield* both("latexAwareSlots", world, paperSwitches(), 1)
         assert.strictEqual(paper.state.log[0]!.children.length, 0)
         assert.strictEqual(paper.budget.evaluator.calls, 0)
         assert.strictEqual(maspo.state.log[0]!.children.length, 1)
       })
   )
 
-  it.effect("tiesAtHalf: an unparsable verdict is a win for A, or a tie", () =>
+  it.effect("tiesAtHalf: a verdict the set cannot read is a loss, or a tie", () =>
     Effect.gen(function* () {
-      const [paper, maspo] = yield* both("tiesAtHalf", { judge: () => "no idea" }, small(paperDefaults), 1)
-      // Candidate first: every level reads as a candidate win (reward 0.5), or as a tie (0).
+      // maspo's set declares no meaning for a reply naming no letter (the paper set's does: a
+      // candidate win, paperTemplates.test.ts).
+      const [paper, maspo] = yield* both("tiesAtHalf", { judge: () => "no idea" }, paperSwitches(), 1)
       assert.deepStrictEqual(
         paper.state.log[0]!.children.map((c) => c.reward),
-        [0.5, 0.5]
+        [-0.5, -0.5]
       )
       assert.deepStrictEqual(
         maspo.state.log[0]!.children.map((c) => c.reward),
@@ -159,7 +167,7 @@ describe("switches the simulator does not show", () => {
   it.effect("skipIdenticalOutputs (both orders): identical outputs cost no judge call", () =>
     Effect.gen(function* () {
       const world: World = { answer: () => "ans 1", compress: () => "c" }
-      const base = small({ ...paperDefaults, judgePosition: "both-orders" })
+      const base = paperSwitches({ ...paperDefaults, judgePosition: "both-orders" })
       const [paper, maspo] = yield* both("skipIdenticalOutputs", world, base, 1)
       assert.strictEqual(paper.budget.evaluator.calls, 2 * 4 * 3 * 2)
       assert.strictEqual(maspo.budget.evaluator.calls, 0)
@@ -196,7 +204,7 @@ describe("switches the simulator does not show", () => {
         answer: (content) =>
           content.startsWith("Review") ? "" : `out ${edits(content)} ${sha256Hex(content).slice(0, 8)}`
       }
-      const [paper, maspo] = yield* both("lookaheadPooled", world, small(paperDefaults), 1)
+      const [paper, maspo] = yield* both("lookaheadPooled", world, paperSwitches(), 1)
       // Released: local + global per item and candidate (2 x 4 x 2); ours adds the lookahead one.
       assert.strictEqual(paper.budget.evaluator.calls, 2 * 4 * 2)
       assert.strictEqual(maspo.budget.evaluator.calls, 2 * 4 * 3)
@@ -206,7 +214,7 @@ describe("switches the simulator does not show", () => {
 
   it.effect("skipIdleRefreshRun and keepBestOnRefresh act on the refresh that opens a revisit", () =>
     Effect.gen(function* () {
-      const config = small(paperDefaults)
+      const config = paperSwitches()
       const topology = yield* makeTopology(chain)
       const plan = schedule(topology, config)
       const refresh = plan.findIndex((e) => e.kind === "refresh" && e.agentId === "solver")

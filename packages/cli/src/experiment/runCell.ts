@@ -197,7 +197,7 @@ export const runCell = Effect.fn("runCell")(function* (
       ? optimizer
       : kind === "seed" || kind === "single" || kind === "transfer"
         ? undefined
-        : { ...optimizer, singleJudgeRequest: true, templateSet: "maspo" }
+        : { ...optimizer, singleJudgeRequest: true, templateSet: "maspo", caseFeedbackNote: false }
   )
   // Written last and atomically (temp file, then rename): a cell with a manifest is complete.
   yield* writeJson(`${dir}/manifest.json.tmp`, {

@@ -97,6 +97,10 @@ export const neededKinds = (singleJudgeRequest: boolean, pairwise: boolean): Rea
     : [])
 ]
 
+/** Whether the set's proposal request shows a trace's downstream feedback (what `caseFeedbackNote` adds). */
+export const showsFeedback = (set: TemplateSet): boolean =>
+  Object.values(set.templates.propose?.file.lists ?? {}).some((l) => l.slots.includes("feedback"))
+
 export const missingKinds = (set: TemplateSet, kinds: ReadonlyArray<RequestKind>): Array<RequestKind> =>
   kinds.filter((k) => set.templates[k] === undefined)
 
