@@ -113,4 +113,46 @@ describe("template files in a run config", () => {
     expect(steps.every((s: { children: Array<unknown> }) => s.children.length > 0)).toBe(true)
     expect(steps[1].children[0].prompt).not.toMatch(/could not find/)
   })
+
+  it("templateSet and singleJudgeRequest are switches of --set optimizer.*, checked against each other", async () => {
+    const optimize = ["optimize", "--rounds", "1", "--steps", "1", "--skip-test", "--cache-mode", "off"]
+    expect(await rejected([...optimize, "--set", "optimizer.templateSet=papr"])).toContain(
+      "optimizer.templateSet"
+    )
+    expect(
+      await rejected([...optimize, "--preset", "paper", "--set", "optimizer.singleJudgeRequest=true"])
+    ).toContain("template set paper has no judge-generic template")
+    // maspo's feedback note has no place in the paper set's proposal request.
+    expect(
+      await rejected([
+        ...optimize,
+        "--set",
+        "optimizer.templateSet=paper",
+        "--set",
+        "optimizer.singleJudgeRequest=false"
+      ])
+    ).toContain(
+      "optimizer.caseFeedbackNote: is true, but the propose template of set paper shows no feedback"
+    )
+    // The released search on maspo's requests.
+    const out = join(work, "released-on-maspo")
+    const r = await runCli(
+      [
+        ...optimize,
+        "--preset",
+        "paper",
+        "--set",
+        "optimizer.templateSet=maspo",
+        "--set",
+        "optimizer.singleJudgeRequest=true",
+        "--out",
+        out
+      ],
+      { cwd: work }
+    )
+    expect(r.stderr).toBe("")
+    expect(r.code).toBe(0)
+    const steps = readFileSync(join(out, "steps.jsonl"), "utf8").trim().split("\n")
+    expect(steps.length).toBeGreaterThan(0)
+  })
 })
