@@ -4,7 +4,7 @@ import {
   InputError,
   missingKinds,
   type OptimizerConfig,
-  type RequestKind,
+  RequestKind,
   RequestTemplates,
   type RunConfig,
   SHIPPED_TEMPLATE_SETS,
@@ -41,14 +41,7 @@ export const readTemplateFile = Effect.fn("readTemplateFile")(function* (file: s
   return compiled.template
 })
 
-const OVERRIDE_KINDS: ReadonlyArray<RequestKind> = [
-  "compress",
-  "propose",
-  "judge-generic",
-  "judge-intermediate",
-  "judge-final",
-  "judge-answer"
-]
+const OVERRIDE_KINDS: ReadonlyArray<RequestKind> = RequestKind.literals
 
 export const resolveTemplates = Effect.fn("resolveTemplates")(function* (
   run: RunConfig,
