@@ -1,4 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process"
+import { existsSync, readdirSync, statSync } from "node:fs"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 
 /** The real CLI as a user runs it: `bin/maspo.js` (the bundled CLI, rebuilt when a source changed). */
@@ -59,3 +61,12 @@ export const startServe = (args: ReadonlyArray<string>, options: { cwd: string; 
     child.stderr!.on("data", (d) => (err += d))
     child.on("exit", (code) => reject(new Error(`maspo serve exited (${code}) before listening: ${err}`)))
   })
+
+/** Every file below `dir`, as paths relative to it (none when it does not exist). */
+export const filesUnder = (dir: string): Array<string> =>
+  existsSync(dir)
+    ? readdirSync(dir).flatMap((f) => {
+        const p = join(dir, f)
+        return statSync(p).isDirectory() ? filesUnder(p).map((x) => join(f, x)) : [f]
+      })
+    : []

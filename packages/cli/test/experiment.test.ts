@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, it } from "@effect/vitest"
 import { spawn } from "node:child_process"
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { cliArgv, runCli } from "./cliProcess.ts"
+import { cliArgv, filesUnder, runCli } from "./cliProcess.ts"
 
 /** `maspo run`: a killed experiment, started again, ends with the same tables as an uninterrupted one. */
 
@@ -30,14 +30,6 @@ const experiment = (out: string) => ({
   concurrency: 2,
   cache: { mode: "off" }
 })
-
-const filesUnder = (dir: string): Array<string> =>
-  existsSync(dir)
-    ? readdirSync(dir).flatMap((f) => {
-        const p = join(dir, f)
-        return statSync(p).isDirectory() ? filesUnder(p).map((x) => join(f, x)) : [f]
-      })
-    : []
 
 const outputs = (out: string) =>
   Object.fromEntries(

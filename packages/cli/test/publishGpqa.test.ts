@@ -1,20 +1,11 @@
 import { afterAll, describe, expect, it } from "@effect/vitest"
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync
-} from "node:fs"
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { gunzipSync } from "node:zlib"
-import { runCli } from "./cliProcess.ts"
+import { filesUnder, runCli } from "./cliProcess.ts"
 
 /**
  * GPQA's questions must not be republished: the cache export `maspo run` writes beside its tables
@@ -39,14 +30,6 @@ const experiment = (out: string) => ({
   seeds: [1],
   testN: 6
 })
-
-const filesUnder = (dir: string): Array<string> =>
-  existsSync(dir)
-    ? readdirSync(dir).flatMap((f) => {
-        const p = join(dir, f)
-        return statSync(p).isDirectory() ? filesUnder(p).map((x) => join(f, x)) : [f]
-      })
-    : []
 
 /** Every output file but the manifests (wall-clock times) and the export, with the live/hit split blanked. */
 const outputs = (out: string) =>

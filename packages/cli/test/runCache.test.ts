@@ -1,21 +1,12 @@
 import { afterAll, describe, expect, it } from "@effect/vitest"
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync
-} from "node:fs"
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { cacheKey, cacheKeyInput } from "@maspo/core/cache"
 import { spawn } from "node:child_process"
 import { gunzipSync, gzipSync } from "node:zlib"
-import { cliArgv, runCli } from "./cliProcess.ts"
+import { cliArgv, filesUnder, runCli } from "./cliProcess.ts"
 
 /** `maspo run` and its cache export: which export a run with `--out DIR` reads, seeds from and writes. */
 
@@ -34,14 +25,6 @@ export const tinyExperiment = (out: string) => ({
   seeds: [1],
   testN: 12
 })
-
-const filesUnder = (dir: string): Array<string> =>
-  existsSync(dir)
-    ? readdirSync(dir).flatMap((f) => {
-        const p = join(dir, f)
-        return statSync(p).isDirectory() ? filesUnder(p).map((x) => join(f, x)) : [f]
-      })
-    : []
 
 export const tablesOf = (out: string) =>
   Object.fromEntries(
