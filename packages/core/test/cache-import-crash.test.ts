@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
+import { SeededRng } from "@maspo/core"
 import { cacheKey, cacheKeyInput, importCache, openCallStore } from "@maspo/core/cache"
 import Database from "better-sqlite3"
 import { Effect } from "effect"
@@ -19,14 +20,6 @@ const child = fileURLToPath(new URL("./fixtures/cache-import-child.ts", import.m
 
 const ENTRIES = 30_000
 const ROUNDS = 4
-
-/** Seeded delays, so a failing schedule can be replayed. */
-const mulberry32 = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
 
 const line = (i: number) => {
   const request = cacheKeyInput("sim", {
@@ -98,7 +91,8 @@ describe("cache import crash safety", () => {
         const started = Date.now()
         yield* importCache(inFile, join(dir, "timing", "calls.sqlite"))
         const importMs = Date.now() - started
-        const rand = mulberry32(20261201)
+        // Seeded delays, so a failing schedule can be replayed.
+        const rng = new SeededRng(20261201)
         for (let round = 0; round < ROUNDS; round++) {
           // Even rounds: a new file; odd rounds: an existing one holding a few entries already.
           const target = join(dir, `round${round}`, "calls.sqlite")
@@ -112,7 +106,7 @@ describe("cache import crash safety", () => {
             yield* store.close
           }
           const result = yield* Effect.promise(() =>
-            importAndKill(inFile, target, Math.floor(rand() * importMs))
+            importAndKill(inFile, target, Math.floor(rng.next() * importMs))
           )
           if (existsSync(target)) {
             const n = count(target)
